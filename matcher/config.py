@@ -1,0 +1,48 @@
+"""Retrieval configuration: which components are fused, and how.
+
+The defaults are the configuration measured best on the corpora dev split and the shared
+benchmarks (see README, "Choosing the default"); `matcher serve`, `matcher match` and
+`matcher eval` all use `RetrievalConfig()` unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["dense", "lexical", "hybrid"]
+Fusion = Literal["zscore", "rrf"]
+
+
+class DenseComponent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    encoder: str
+    weight: float = Field(default=1.0, ge=0)
+
+
+def _default_dense() -> list[DenseComponent]:
+    return [DenseComponent(encoder="e5-small+center", weight=1.0), DenseComponent(encoder="use-m3", weight=1.0)]
+
+
+class RetrievalConfig(BaseModel):
+    """How a query is scored. Pure data: no models are loaded by building one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "hybrid"
+    dense: list[DenseComponent] = Field(default_factory=_default_dense, min_length=1)
+    lexical_weight: float = Field(default=0.5, ge=0)
+    fusion: Fusion = "zscore"
+    rrf_k: int = Field(default=60, ge=1)
+    language_aware_lexical: bool = True
+    pool_size: int = Field(default=200, ge=10, le=10_000)
+    exhaustive_below: int = Field(default=2000, ge=0)
+
+    @property
+    def encoder_ids(self) -> list[str]:
+        return [c.encoder for c in self.dense]
+
+    def with_encoders(self, encoder_ids: list[str]) -> "RetrievalConfig":
+        return self.model_copy(update={"dense": [DenseComponent(encoder=e) for e in encoder_ids]})

@@ -1,0 +1,83 @@
+"""On-disk embedding cache keyed by (encoder id, mode, text hash).
+
+Re-indexing unchanged records, or re-running an evaluation, then costs a lookup instead of a
+model call. SQLite gives atomic writes and safe concurrent readers with no extra service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from matcher.encoders.base import Encoder
+
+
+def text_key(encoder_id: str, is_query: bool, text: str) -> str:
+    mode = "q" if is_query else "d"
+    return hashlib.sha256(f"{encoder_id}\x00{mode}\x00{text}".encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """A small key -> float32 vector store in one SQLite file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._conn.commit()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                for key, blob in self._conn.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+            self._conn.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+
+class CachedEncoder(Encoder):
+    """Wraps an encoder; only texts never seen before reach the model."""
+
+    def __init__(self, inner: Encoder, cache: EmbeddingCache):
+        self.inner = inner
+        self.cache = cache
+        self.id = inner.id
+        self.dimension = inner.dimension
+
+    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
+        return self.inner._encode_batch(texts, is_query)
+
+    def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
+        keys = [text_key(self.id, is_query, t) for t in texts]
+        found = self.cache.get_many(keys)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            fresh = self.inner._encode([texts[i] for i in missing], is_query, show_progress)
+            new = {keys[i]: fresh[j] for j, i in enumerate(missing)}
+            self.cache.put_many(new)
+            found.update(new)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)

@@ -1,0 +1,90 @@
+"""Fusion of component scores and explanations: pure functions over arrays and small records.
+
+Scores of different components are not comparable (cosines of two encoders, unbounded BM25), so
+each is standardised per query (z-score over the candidate pool) before a weighted sum. BM25 is
+language-aware: it carries no signal between Thai and English text, so its z-score is computed
+only among candidates that share a script with the query, and is 0 for the others. That lets
+lexical evidence reorder same-language candidates without pushing the other language down as a
+block, which is what plain RRF with BM25 does on cross-lingual data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matcher.text import same_language
+
+LEXICAL = "bm25"
+
+
+def zscore(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Standardise scores over the masked entries; others (and a constant vector) get 0."""
+    scores = np.asarray(scores, dtype=np.float64)
+    out = np.zeros_like(scores)
+    sel = np.ones(len(scores), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if sel.sum() < 2:
+        return out
+    values = scores[sel]
+    std = values.std()
+    if std <= 1e-12:
+        return out
+    out[sel] = (values - values.mean()) / std
+    return out
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each entry by descending score (ties broken by position)."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = np.arange(1, len(order) + 1)
+    return out
+
+
+def rrf(rank_lists: Sequence[np.ndarray], weights: Sequence[float], k: int = 60) -> np.ndarray:
+    """Weighted reciprocal-rank fusion: sum_c w_c / (k + rank_c)."""
+    total = np.zeros(len(rank_lists[0]), dtype=np.float64)
+    for r, w in zip(rank_lists, weights, strict=True):
+        total += w / (k + np.asarray(r, dtype=np.float64))
+    return total
+
+
+@dataclass
+class ComponentScores:
+    """Raw scores of one component over the candidate pool."""
+
+    name: str
+    scores: np.ndarray
+    weight: float
+    lexical: bool = False
+
+
+@dataclass
+class Fused:
+    scores: np.ndarray
+    normalized: dict[str, np.ndarray]
+    ranks: dict[str, np.ndarray]
+    same_language: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def fuse(components: Sequence[ComponentScores], query_lang: str, doc_langs: Sequence[str],
+         method: str = "zscore", rrf_k: int = 60, language_aware_lexical: bool = True) -> Fused:
+    """Fuse per-component pool scores into one score per candidate."""
+    if not components:
+        raise ValueError("nothing to fuse: no components")
+    same = np.array([same_language(query_lang, d) for d in doc_langs], dtype=bool)
+    normalized: dict[str, np.ndarray] = {}
+    component_ranks: dict[str, np.ndarray] = {}
+    for comp in components:
+        mask = same if (comp.lexical and language_aware_lexical) else None
+        normalized[comp.name] = zscore(comp.scores, mask)
+        component_ranks[comp.name] = ranks(comp.scores)
+    if method == "zscore":
+        total = sum(c.weight * normalized[c.name] for c in components)
+    elif method == "rrf":
+        total = rrf([component_ranks[c.name] for c in components], [c.weight for c in components], rrf_k)
+    else:
+        raise ValueError(f"unknown fusion method {method!r}; expected zscore or rrf")
+    return Fused(np.asarray(total, dtype=np.float64), normalized, component_ranks, same)

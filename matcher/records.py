@@ -1,0 +1,160 @@
+"""Typed records for challenges (pain points) and innovators, validated against the taxonomy.
+
+Text is validated (not blank, within size limits, no control characters) but stored exactly as
+given so Thai round-trips byte for byte; normalisation happens only on the way into indexes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from matcher import taxonomy
+from matcher.text import detect_language
+
+MAX_TITLE_CHARS = 300
+MAX_TEXT_CHARS = 10_000
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh, URL-safe record id."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _clean_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace only")
+    if _CONTROL.search(value):
+        raise ValueError("contains control characters")
+    return value
+
+
+def _key_list(vocabulary: str):
+    def check(values: list[str]) -> list[str]:
+        out: list[str] = []
+        for value in values:
+            key = taxonomy.resolve(vocabulary, value)
+            if key not in out:
+                out.append(key)
+        return out
+
+    return check
+
+
+def _optional_district(value: str | None) -> str | None:
+    return None if value in (None, "") else taxonomy.resolve("district", value)
+
+
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_clean_text)]
+LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_clean_text)]
+RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
+Sectors = Annotated[list[str], AfterValidator(_key_list("sector"))]
+Themes = Annotated[list[str], AfterValidator(_key_list("theme"))]
+District = Annotated[str | None, AfterValidator(_optional_district)]
+Language = Literal["th", "en", "mixed"]
+
+
+class Status(str, Enum):
+    open = "open"
+    closed = "closed"
+
+
+class InnovatorKind(str, Enum):
+    startup = "startup"
+    social_enterprise = "social_enterprise"
+    university_lab = "university_lab"
+    community_enterprise = "community_enterprise"
+    sme = "sme"
+    ngo = "ngo"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, use_enum_values=True)
+
+
+class Challenge(_Record):
+    """A pain point posted by a BMA agency or district office."""
+
+    id: RecordId = Field(default_factory=lambda: new_id("ch"))
+    agency: Title
+    title: Title
+    description: LongText
+    language: Language | None = None
+    sectors: Sectors = Field(default_factory=list)
+    themes: Themes = Field(default_factory=list)
+    district: District = None
+    status: Status = Status.open
+    confidential: bool = False
+    deadline: date | None = None
+    budget_min_thb: float | None = Field(default=None, ge=0)
+    budget_max_thb: float | None = Field(default=None, ge=0)
+    created_at: datetime = Field(default_factory=_utcnow)
+    updated_at: datetime = Field(default_factory=_utcnow)
+
+    @model_validator(mode="after")
+    def _derive(self) -> "Challenge":
+        if self.budget_min_thb is not None and self.budget_max_thb is not None:
+            if self.budget_min_thb > self.budget_max_thb:
+                raise ValueError("budget_min_thb must not exceed budget_max_thb")
+        if self.language is None:
+            self.language = detect_language(f"{self.title}\n{self.description}")
+        return self
+
+    def search_text(self) -> str:
+        """The text that represents this challenge in the indexes."""
+        return f"{self.title}\n{self.description}"
+
+
+class Solution(_Record):
+    """One solution an innovator offers, with its technology readiness level."""
+
+    title: Title
+    description: LongText
+    trl: int = Field(ge=1, le=9, description="Technology readiness level, 1-9")
+
+
+class Innovator(_Record):
+    """A startup, social enterprise, lab or community group that can solve city problems."""
+
+    id: RecordId = Field(default_factory=lambda: new_id("in"))
+    name: Title
+    kind: InnovatorKind
+    description: LongText
+    solutions: list[Solution] = Field(min_length=1, max_length=20)
+    sectors: Sectors = Field(default_factory=list)
+    themes: Themes = Field(default_factory=list)
+    district: District = None
+    languages: list[Literal["th", "en"]] = Field(default_factory=lambda: ["th"], min_length=1)
+    created_at: datetime = Field(default_factory=_utcnow)
+    updated_at: datetime = Field(default_factory=_utcnow)
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
+
+    @property
+    def max_trl(self) -> int:
+        return max(s.trl for s in self.solutions)
+
+    @property
+    def language(self) -> str:
+        return detect_language(self.search_text())
+
+    def search_text(self) -> str:
+        """Name, profile and every solution: what a challenge should be matched against."""
+        parts = [self.name, self.description]
+        for solution in self.solutions:
+            parts.append(f"{solution.title}: {solution.description}")
+        return "\n".join(parts)
