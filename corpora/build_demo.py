@@ -56,6 +56,9 @@ INTRO_TH = [
     "จากการลงพื้นที่ของเจ้าหน้าที่{agency} พบว่าใน{district}",
     "ที่ผ่านมา{agency}พยายามแก้ไขปัญหานี้ในพื้นที่{district}แต่ยังไม่ได้ผล",
     "ชุมชนใน{district}สะท้อนปัญหาผ่านเวทีประชาคมว่า",
+    "เรื่องนี้อยู่ในแผนปฏิบัติราชการของ{agency}ปีนี้ สำหรับ{district}",
+    "ผู้อำนวยการ{agency}มอบหมายให้หาแนวทางใหม่สำหรับ{district}",
+    "",
     "",
 ]
 INTRO_EN = [
@@ -63,6 +66,8 @@ INTRO_EN = [
     "Field visits by the {agency} in {district} found the following.",
     "The {agency} has tried to tackle this in {district} for years without lasting success.",
     "Community meetings in {district} raised this problem repeatedly.",
+    "This is a priority in this year's action plan of the {agency} for {district}.",
+    "",
     "",
 ]
 IMPACT_TH = [
@@ -70,24 +75,32 @@ IMPACT_TH = [
     "เจ้าหน้าที่มีจำนวนจำกัดและงบประมาณไม่เพียงพอที่จะแก้ด้วยวิธีเดิม",
     "ข้อมูลที่มีอยู่กระจัดกระจาย ทำให้วางแผนและติดตามผลได้ยาก",
     "กลุ่มเปราะบาง เช่น เด็ก ผู้สูงอายุ และผู้มีรายได้น้อย ได้รับผลกระทบมากที่สุด",
+    "สภาเขตหยิบยกเรื่องนี้ขึ้นหารือหลายครั้งในปีที่ผ่านมา",
+    "", "", "",
 ]
 IMPACT_EN = [
     "Tens of thousands of residents are affected and it is among the district's most frequent complaints.",
     "Staff numbers and budgets are too limited to keep solving it the old way.",
     "What data exists is fragmented, which makes planning and follow-up difficult.",
     "Vulnerable groups such as children, older people and low-income families are hit hardest.",
+    "The district council has discussed it several times over the past year.",
+    "", "", "",
 ]
 ASK_TH = [
     "ต้องการหาผู้ร่วมพัฒนาโครงการนำร่องภายใน 6 เดือน",
     "เปิดรับข้อเสนอจากสตาร์ทอัพ วิสาหกิจเพื่อสังคม และสถาบันการศึกษา",
     "มองหาแนวทางที่ขยายผลได้ทั่วกรุงเทพฯ และดูแลรักษาได้ด้วยงบประมาณของเขต",
     "ยินดีร่วมทดสอบในพื้นที่จริงและแบ่งปันข้อมูลที่เกี่ยวข้อง",
+    "โปรดระบุค่าใช้จ่ายต่อปีและระยะเวลาติดตั้งในข้อเสนอ",
+    "", "",
 ]
 ASK_EN = [
     "We are looking for a partner to run a six-month pilot.",
     "Proposals from startups, social enterprises and universities are welcome.",
     "We want an approach that can scale across Bangkok and that the district can afford to maintain.",
     "We can provide a test site and share the relevant data.",
+    "Please state yearly running costs and installation time.",
+    "", "",
 ]
 MIXED_ASK = [
     "ต้องการ partner ทำ pilot project ระยะ 6 เดือน พร้อม KPI ที่วัดผลได้",
@@ -104,6 +117,10 @@ KIND_PREFIX_TH = {
     "startup": "บริษัท {n} จำกัด", "social_enterprise": "วิสาหกิจเพื่อสังคม {n}", "university_lab": "ห้องปฏิบัติการ{n} มหาวิทยาลัย",
     "community_enterprise": "วิสาหกิจชุมชน{n}", "sme": "ห้างหุ้นส่วน {n}", "ngo": "มูลนิธิ{n}",
 }
+KIND_INTRO_TH_ALT = ["", "", "ทีมงานของเรามีประสบการณ์ทั้งด้านเทคนิคและการทำงานกับชุมชน", "เราเริ่มจากปัญหาที่ทีมงานเจอเองในชีวิตประจำวัน"]
+KIND_INTRO_EN_ALT = ["", "", "Our team combines engineering with community work.", "We started from a problem our founders faced themselves."]
+FOCUS_TH = ["งานหลักของเราคือ{t}", "เชี่ยวชาญด้าน{t}", "ผลงานเด่น: {t}", "{t}"]
+FOCUS_EN = ["Our main product: {t}.", "We specialise in {t}.", "Flagship: {t}.", "{t}."]
 KIND_INTRO_TH = {
     "startup": "เราเป็นสตาร์ทอัพที่พัฒนาเทคโนโลยีเพื่อเมือง", "social_enterprise": "เราเป็นวิสาหกิจเพื่อสังคมที่นำกำไรกลับไปพัฒนาชุมชน",
     "university_lab": "ทีมวิจัยของเราในมหาวิทยาลัยทำงานด้านนี้มากว่าห้าปี", "community_enterprise": "กลุ่มของเราเกิดจากการรวมตัวของคนในชุมชน",
@@ -115,9 +132,10 @@ KIND_INTRO_EN = {
     "community_enterprise": "We are a community enterprise run by local residents.",
     "sme": "We are a Thai manufacturer and installer.", "ngo": "We are a non-profit working with vulnerable groups across Bangkok.",
 }
-TRACK_TH = ["ทดลองใช้จริงแล้วใน 3 ชุมชน", "ได้รับทุนสนับสนุนจาก NIA", "มีลูกค้าเป็นหน่วยงานท้องถิ่นหลายแห่ง", "กำลังหาพื้นที่ทดสอบแห่งแรก", ""]
+TRACK_TH = ["ทดลองใช้จริงแล้วใน 3 ชุมชน", "ได้รับทุนสนับสนุนจาก NIA", "มีลูกค้าเป็นหน่วยงานท้องถิ่นหลายแห่ง", "กำลังหาพื้นที่ทดสอบแห่งแรก",
+            "ชนะการประกวดนวัตกรรมเพื่อสังคมปีที่แล้ว", "", "", ""]
 TRACK_EN = ["Piloted in three communities so far.", "Funded by an NIA grant.", "Already serving several local governments.",
-            "Looking for our first test site.", ""]
+            "Looking for our first test site.", "Winner of last year's social innovation award.", "", "", ""]
 
 
 def _split_of(problem_key: str) -> str:
@@ -225,9 +243,12 @@ def build() -> None:
                 solutions.append(_solution(problems[second][5][rng.randint(0, 1)], lang, rng.randint(2, 8)))
             else:
                 second = None
-        intro = KIND_INTRO_EN[kind] if lang == "en" else KIND_INTRO_TH[kind]
-        track = rng.choice(TRACK_EN if lang == "en" else TRACK_TH)
-        focus = solutions[0]["description"]
+        english = lang == "en"
+        intro = KIND_INTRO_EN[kind] if english else KIND_INTRO_TH[kind]
+        if rng.random() < 0.5:
+            intro = rng.choice(KIND_INTRO_EN_ALT if english else KIND_INTRO_TH_ALT)
+        track = rng.choice(TRACK_EN if english else TRACK_TH)
+        focus = rng.choice(FOCUS_EN if english else FOCUS_TH).format(t=solutions[0]["title"])
         desc = " ".join(x for x in (intro, focus, track) if x)
         sectors = list(dict.fromkeys(p[2] + (problems[second][2] if second else [])))
         themes = list(dict.fromkeys([p[1]] + ([problems[second][1]] if second else [])))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.collection import IndexDoc
+from matcher.documents import innovator_doc
 from matcher.corpora import DEMO_DIR, SPLITS, beir_doc_text, load_beir, load_demo
-from matcher.records import Innovator
 from matcher.text import detect_language
 
 
@@ -34,12 +34,6 @@ class EvalDataset:
     @property
     def doc_lang(self) -> dict[str, str]:
         return {d.key: d.lang for d in self.docs}
-
-
-def innovator_doc(innovator: Innovator) -> IndexDoc:
-    return IndexDoc(innovator.id, innovator.search_text(), innovator.name, detect_language(innovator.search_text()),
-                    {"sectors": innovator.sectors, "themes": innovator.themes, "district": innovator.district,
-                     "kind": innovator.kind, "trl": innovator.max_trl})
 
 
 def from_beir(folder: Path) -> EvalDataset:

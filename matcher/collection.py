@@ -26,7 +26,7 @@ from matcher.index.lexical import LexicalIndex
 from matcher.index.manifest import (IndexCorruptError, IndexMismatchError, atomic_write_bytes, read_manifest,
                                     write_manifest)
 from matcher.ranking import LEXICAL, ComponentScores, fuse
-from matcher.text import detect_language, display_terms, tokenize
+from matcher.text import detect_language, display_terms, is_blank, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class IndexDoc:
     facets: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.text or not self.text.strip():
+        if not self.text or is_blank(self.text):
             raise ValueError(f"document {self.key!r}: text is empty")
         if not self.lang:
             self.lang = detect_language(self.text)

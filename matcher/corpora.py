@@ -81,10 +81,10 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     else:
         raise CorpusError(f"{path}: unsupported format {suffix!r}; use .jsonl, .csv or .parquet")
     for offset, row in enumerate(frame.to_dict(orient="records")):
-        yield first_line + offset, {k: _decode_cell(v) for k, v in row.items() if not _is_blank(v)}
+        yield first_line + offset, {k: _decode_cell(v) for k, v in row.items() if not _is_missing(v)}
 
 
-def _is_blank(value: Any) -> bool:
+def _is_missing(value: Any) -> bool:
     try:
         import pandas as pd
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from matcher import taxonomy
-from matcher.text import detect_language
+from matcher.text import detect_language, is_blank
 
 MAX_TITLE_CHARS = 300
 MAX_TEXT_CHARS = 10_000
@@ -33,7 +33,7 @@ def _utcnow() -> datetime:
 
 
 def _clean_text(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("must not be empty or whitespace only")
     if _CONTROL.search(value):
         raise ValueError("contains control characters")

@@ -24,6 +24,11 @@ MIXED_MIN_SHARE = 0.2
 """A script counts as present when it has at least this share of the letters."""
 
 
+def is_blank(text: str) -> bool:
+    """True for text with nothing visible: whitespace (any Unicode space) and zero-width characters only."""
+    return not _ZERO_WIDTH.sub("", text).strip()
+
+
 def normalize(text: str) -> str:
     """NFC, no zero-width characters, Thai digits as ASCII, single spaces, pythainlp's Thai fixes."""
     from pythainlp.util import normalize as thai_normalize

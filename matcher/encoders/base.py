@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from matcher.text import is_blank
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
@@ -54,7 +56,7 @@ class Encoder(ABC):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or is_blank(text):
                 raise ValueError(f"text {i} is empty or not a string; encoders need non-blank text")
         from tqdm.auto import tqdm
 

@@ -1,0 +1,120 @@
+"""`matcher eval` and `matcher results`, registered as plugins of the matcher CLI (entry points),
+so the library never imports the evaluation package."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from matcher.cli.common import handle_errors, print_json, resolve_settings
+
+RECALL_KS = (1, 3, 5, 10, 20, 50, 100)
+
+
+def machine_description() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parent.parent, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def evaluate_configs(dataset_spec: str, configs: dict[str, Any], cache_dir: Path | None, k: int = 100,
+                     show_progress: bool | None = None) -> tuple[Any, dict[str, dict], dict[str, dict], dict[str, dict]]:
+    """Run every configuration on one dataset; returns (dataset, runs, metrics, recall curves)."""
+    from eval.baselines import tfidf_char_run
+    from eval.datasets import load_dataset
+    from eval.metrics import _ranx_scores, compute_metrics
+    from eval.runner import retrieve
+
+    dataset = load_dataset(dataset_spec)
+    query_lang = {q.id: q.lang for q in dataset.queries}
+    query_sectors = {q.id: q.sectors for q in dataset.queries if q.sectors}
+    runs, metrics, curves = {}, {}, {}
+    for name, config in configs.items():
+        run = tfidf_char_run(dataset, k) if config is None else retrieve(dataset, config, k, cache_dir, show_progress)
+        runs[name] = run
+        metrics[name] = compute_metrics(dataset.qrels, run, query_lang, dataset.doc_lang, query_sectors)
+        curves[name] = {kk: v for kk, v in zip(RECALL_KS, _ranx_scores(dataset.qrels, run, [f"recall@{x}" for x in RECALL_KS]).values())}
+    return dataset, runs, metrics, curves
+
+
+def build_config(mode: str | None, encoders: list[str] | None, lexical_weight: float | None, fusion: str | None,
+                 rrf_k: int | None, language_aware: bool | None):
+    from matcher.config import RetrievalConfig
+
+    config = RetrievalConfig()
+    if encoders:
+        config = config.with_encoders(list(encoders))
+    updates = {k: v for k, v in {"mode": mode, "lexical_weight": lexical_weight, "fusion": fusion, "rrf_k": rrf_k,
+                                  "language_aware_lexical": language_aware}.items() if v is not None}
+    return RetrievalConfig.model_validate({**config.model_dump(), **updates})
+
+
+@handle_errors
+def evaluate(
+    dataset: str = typer.Argument(..., help="A BEIR folder, or a demo corpus split: train, dev or test"),
+    out: Path = typer.Option(None, "--out", help="Results folder (default: runs/<dataset>-<time>)"),
+    mode: str = typer.Option(None, help="dense | lexical | hybrid (default: the service's default, hybrid)"),
+    encoder: list[str] = typer.Option(None, "--encoder", help="Dense encoder id (repeatable; replaces the default set)"),
+    lexical_weight: float = typer.Option(None, help="Weight of BM25 in hybrid fusion"),
+    fusion: str = typer.Option(None, help="zscore | rrf"),
+    rrf_k: int = typer.Option(None, help="RRF constant"),
+    language_aware: bool = typer.Option(None, "--language-aware/--no-language-aware", help="Language-aware BM25 fusion"),
+    config: list[str] = typer.Option(None, "--config", help="Also evaluate these named configurations (see `matcher eval --list-configs`)"),
+    list_configs: bool = typer.Option(False, "--list-configs", help="Print the named configurations and exit"),
+    k: int = typer.Option(100, "-k", min=10, help="Depth of each ranking"),
+    progress: bool = typer.Option(None, "--progress/--no-progress"),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Data directory (embedding cache)"),
+) -> None:
+    """Evaluate a retrieval configuration (default: what `matcher serve` uses) on labeled pairs."""
+    from eval.configs import named_configs
+    from eval.metrics import compare_runs
+    from eval.report import write_reports, write_trec_run
+
+    registry = named_configs()
+    if list_configs:
+        for name, cfg in registry.items():
+            typer.echo(f"{name}: {'scikit-learn TF-IDF char 2-4 grams' if cfg is None else cfg.model_dump_json()}")
+        return
+    unknown = [c for c in config or [] if c not in registry]
+    if unknown:
+        raise ValueError(f"unknown --config {unknown}; expected one of: {', '.join(registry)}")
+    settings = resolve_settings(data_dir)
+    main = build_config(mode, encoder, lexical_weight, fusion, rrf_k, language_aware)
+    configs: dict[str, Any] = {"evaluated": main}
+    configs.update({name: registry[name] for name in config or []})
+    started = time.perf_counter()
+    ds, runs, metrics, curves = evaluate_configs(dataset, configs, settings.cache_dir, k, progress)
+    out = out or Path("runs") / f"{ds.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics["evaluated"], indent=2), encoding="utf-8")
+    header = {"dataset": dataset, "queries": str(len(ds.queries)), "documents": str(len(ds.docs)),
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
+              "machine": machine_description(), "seconds": f"{time.perf_counter() - started:.1f}"}
+    (out / "config.json").write_text(json.dumps({"configuration": main.model_dump(), **header,
+                                                 "compared": list(configs)[1:]}, indent=2, ensure_ascii=False),
+                                     encoding="utf-8")
+    for i, (name, run) in enumerate(runs.items()):
+        write_trec_run(out / ("run.trec" if i == 0 else f"run-{i}.trec"), run, name)
+        if i:
+            (out / f"metrics-{i}.json").write_text(json.dumps({"name": name, **metrics[name]}, indent=2), encoding="utf-8")
+    comparison = compare_runs(ds.qrels, runs) if len(runs) > 1 else None
+    if comparison:
+        (out / "comparison.json").write_text(json.dumps(comparison, indent=2, default=str), encoding="utf-8")
+    write_reports(out, ds.name, metrics, curves, comparison, header)
+    summary = {m: round(v, 4) for m, v in metrics["evaluated"].items() if isinstance(v, float)}
+    print_json({"dataset": ds.name, "out": str(out), **summary})

@@ -1,0 +1,62 @@
+"""Shared CLI helpers: error reporting with conventional exit codes, output, options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn the library's expected errors into one-line messages and exit codes, not tracebacks."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        from matcher.corpora import CorpusError
+        from matcher.engine import UnknownRecordError
+        from matcher.index.manifest import IndexError_
+
+        try:
+            return func(*args, **kwargs)
+        except UnknownRecordError as exc:
+            fail(str(exc))
+        except (CorpusError, IndexError_, FileNotFoundError) as exc:
+            fail(str(exc))
+        except ValidationError as exc:
+            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), EXIT_USAGE)
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def data_dir_option() -> Any:
+    return typer.Option(None, "--data-dir", help="Data directory (default: $MATCHER_DATA_DIR or ./data)")
+
+
+def resolve_settings(data_dir: Path | None):
+    from matcher.settings import Settings, get_settings
+
+    settings = get_settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,76 @@
+"""`matcher match`: suggestions for a stored challenge, a stored innovator, or free text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from matcher.cli.common import EXIT_USAGE, data_dir_option, fail, handle_errors, print_json, resolve_settings
+
+
+def hits_to_dicts(hits) -> list[dict[str, Any]]:
+    return [{"rank": h.rank, "id": h.key, "title": h.title, "score": round(h.score, 4), "language": h.lang,
+             "explanation": h.explanation} for h in hits]
+
+
+def print_table(title: str, hits, lang: str = "en") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in ("#", "id", "name / title", "score", "why"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        table.add_row(str(h.rank), h.key, h.title, f"{h.score:.2f}", h.explanation.get("summary", {}).get(lang, ""))
+    Console().print(table)
+
+
+@handle_errors
+def match(
+    challenge: str = typer.Option(None, "--challenge", "-c", help="Stored challenge id -> innovators"),
+    innovator: str = typer.Option(None, "--innovator", "-i", help="Stored innovator id -> open challenges"),
+    text: str = typer.Option(None, "--text", "-t", help="Free text (Thai/English/mixed)"),
+    target: str = typer.Option("innovators", help="For --text: search 'innovators' or 'challenges'"),
+    k: int = typer.Option(10, "-k", min=1, max=1000, help="Number of results"),
+    mode: str = typer.Option(None, help="dense | lexical | hybrid (default: hybrid)"),
+    sector: list[str] = typer.Option(None, help="Only these sectors (repeatable)"),
+    theme: list[str] = typer.Option(None, help="Only these themes (repeatable)"),
+    district: list[str] = typer.Option(None, help="Only these districts (repeatable)"),
+    kind: list[str] = typer.Option(None, help="Only these innovator kinds (repeatable)"),
+    status: list[str] = typer.Option(None, help="Only challenges with this status"),
+    language: list[str] = typer.Option(None, help="Only documents in th / en / mixed"),
+    min_trl: int = typer.Option(None, min=1, max=9, help="Minimum technology readiness level"),
+    as_json: bool = typer.Option(False, "--json", help="JSON output"),
+    lang: str = typer.Option("en", help="Language of the reasons in the table: en or th"),
+    data_dir: Path = data_dir_option(),
+) -> None:
+    """Rank innovators for a challenge, challenges for an innovator, or either for free text."""
+    from matcher import taxonomy
+    from matcher.config import RetrievalConfig
+    from matcher.engine import open_engine
+    from matcher.filters import Filters
+
+    given = [x for x in (challenge, innovator, text) if x is not None]
+    if len(given) != 1:
+        fail("give exactly one of --challenge, --innovator or --text", EXIT_USAGE)
+    settings = resolve_settings(data_dir)
+    config = RetrievalConfig(mode=mode) if mode else RetrievalConfig()
+    filters = Filters(
+        sectors=[taxonomy.resolve("sector", s) for s in sector or []],
+        themes=[taxonomy.resolve("theme", t) for t in theme or []],
+        district=[taxonomy.resolve("district", d) for d in district or []],
+        kind=kind or [], status=status or [], language=language or [], min_trl=min_trl)
+    engine = open_engine(settings.index_dir, settings.cache_dir, config)
+    if challenge is not None:
+        hits, title = engine.match_challenge(challenge, k, filters), f"Innovators for {challenge}"
+    elif innovator is not None:
+        hits, title = engine.match_innovator(innovator, k, filters), f"Open challenges for {innovator}"
+    else:
+        hits, title = engine.search_text(text, target, k, filters), f"{target.capitalize()} for the text"
+    if as_json:
+        print_json({"query": {"challenge": challenge, "innovator": innovator, "text": text, "target": target},
+                    "count": len(hits), "data": hits_to_dicts(hits)})
+    else:
+        print_table(title, hits, lang)
