@@ -23,7 +23,7 @@ class DenseComponent(BaseModel):
 
 
 def _default_dense() -> list[DenseComponent]:
-    return [DenseComponent(encoder="e5-small+center", weight=1.0), DenseComponent(encoder="use-m3", weight=1.0)]
+    return [DenseComponent(encoder="e5-small+center", weight=1.0), DenseComponent(encoder="use-m3+center", weight=1.0)]
 
 
 class RetrievalConfig(BaseModel):

@@ -1,11 +1,17 @@
 """Fusion of component scores and explanations: pure functions over arrays and small records.
 
 Scores of different components are not comparable (cosines of two encoders, unbounded BM25), so
-each is standardised per query (z-score over the candidate pool) before a weighted sum. BM25 is
-language-aware: it carries no signal between Thai and English text, so its z-score is computed
-only among candidates that share a script with the query, and is 0 for the others. That lets
-lexical evidence reorder same-language candidates without pushing the other language down as a
-block, which is what plain RRF with BM25 does on cross-lingual data.
+each is standardised per query (z-score over the candidate pool) before a weighted sum.
+
+BM25 is language-aware. It carries no signal between Thai and English text, so adding it to every
+candidate rewards documents for merely sharing the query's script: plain RRF with BM25 drops
+Thai->English quality sharply, and even a same-language z-score lifts same-language documents
+into the top slots. So lexical evidence only decides *which* same-language candidate fills each
+same-language slot: the dense fusion fixes how the two languages interleave (the slots), the
+hybrid score (dense + weighted in-language BM25 z-score) orders the same-language candidates, and
+they take over the dense scores of those slots in that order. Cross-language candidates keep
+their dense score and position, so hybrid equals dense on cross-lingual matches by construction
+and can only reorder within the query's language.
 """
 
 from __future__ import annotations
@@ -51,6 +57,21 @@ def rrf(rank_lists: Sequence[np.ndarray], weights: Sequence[float], k: int = 60)
     return total
 
 
+def reorder_within_slots(slot_scores: np.ndarray, order_scores: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Members take the members' slot scores, re-assigned in order of `order_scores`.
+
+    Non-members keep their slot score, so their positions in the final ranking do not change.
+    """
+    out = np.asarray(slot_scores, dtype=np.float64).copy()
+    idx = np.flatnonzero(members)
+    if len(idx) < 2:
+        return out
+    slots = np.sort(out[idx])[::-1]
+    ranked = idx[np.argsort(-np.asarray(order_scores)[idx], kind="stable")]
+    out[ranked] = slots
+    return out
+
+
 @dataclass
 class ComponentScores:
     """Raw scores of one component over the candidate pool."""
@@ -82,7 +103,10 @@ def fuse(components: Sequence[ComponentScores], query_lang: str, doc_langs: Sequ
         normalized[comp.name] = zscore(comp.scores, mask)
         component_ranks[comp.name] = ranks(comp.scores)
     if method == "zscore":
-        total = sum(c.weight * normalized[c.name] for c in components)
+        dense_total = sum((c.weight * normalized[c.name] for c in components if not c.lexical), np.zeros(len(same)))
+        total = dense_total + sum((c.weight * normalized[c.name] for c in components if c.lexical), np.zeros(len(same)))
+        if language_aware_lexical and any(c.lexical for c in components) and any(not c.lexical for c in components):
+            total = reorder_within_slots(dense_total, total, same)
     elif method == "rrf":
         total = rrf([component_ranks[c.name] for c in components], [c.weight for c in components], rrf_k)
     else:

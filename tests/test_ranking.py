@@ -34,19 +34,22 @@ def test_zscore_fusion_is_the_weighted_sum_of_standardised_scores():
 
 
 def test_language_aware_bm25_only_reorders_same_language_documents():
-    dense = np.array([0.50, 0.52, 0.48, 0.51])
-    bm25 = np.array([9.0, 0.0, 3.0, 0.0])  # docs 1 and 3 are English: BM25 cannot see them
-    langs = ["th", "en", "th", "en"]
-    fused = fuse([ComponentScores("dense", dense, 1.0), ComponentScores("bm25", bm25, 1.0, lexical=True)],
-                 "th", langs)
-    same = np.array([True, False, True, False])
+    dense = np.array([0.50, 0.52, 0.48, 0.51, 0.40])
+    bm25 = np.array([0.0, 0.0, 9.0, 0.0, 1.0])  # docs 1 and 3 are English: BM25 cannot see them
+    langs = ["th", "en", "th", "en", "th"]
+    comps = [ComponentScores("dense", dense, 1.0), ComponentScores("bm25", bm25, 1.0, lexical=True)]
+    fused = fuse(comps, "th", langs)
+    same = np.array([True, False, True, False, True])
+    dense_z = zscore(dense)
     np.testing.assert_allclose(fused.normalized["bm25"], zscore(bm25, same))
-    # the English documents get exactly their dense contribution, neither boosted nor penalised
-    np.testing.assert_allclose(fused.scores[~same], zscore(dense)[~same])
-    # and the BM25 contributions sum to zero: no net shift of Thai against English
-    assert fused.normalized["bm25"].sum() == pytest.approx(0.0, abs=1e-9)
-    naive = fuse([ComponentScores("dense", dense, 1.0), ComponentScores("bm25", bm25, 1.0, lexical=True)],
-                 "th", langs, language_aware_lexical=False)
+    # cross-language documents keep their dense score, hence their position among all slots
+    np.testing.assert_allclose(fused.scores[~same], dense_z[~same])
+    # same-language documents share the same-language slots, ordered by dense + BM25
+    np.testing.assert_allclose(np.sort(fused.scores[same]), np.sort(dense_z[same]))
+    hybrid = dense_z + zscore(bm25, same)
+    assert list(np.argsort(-fused.scores[same])) == list(np.argsort(-hybrid[same]))
+    assert np.argmax(fused.scores[same]) == 1  # doc 2, the strong lexical match, takes the best Thai slot
+    naive = fuse(comps, "th", langs, language_aware_lexical=False)
     assert naive.normalized["bm25"][1] < 0  # the naive version pushes English down
 
 

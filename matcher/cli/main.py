@@ -8,6 +8,7 @@ import typer
 
 from matcher.cli.calibrate import calibrate
 from matcher.cli.demo import demo
+from matcher.cli.export import export_model
 from matcher.cli.index import index
 from matcher.cli.match import match
 
@@ -17,6 +18,7 @@ app.command()(index)
 app.command()(match)
 app.command()(demo)
 app.command()(calibrate)
+app.command(name="export-model")(export_model)
 
 
 def _register_plugins() -> None:
