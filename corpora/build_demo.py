@@ -287,6 +287,33 @@ def build() -> None:
         fh.write("challenge_id\tinnovator_id\tgrade\tsplit\n")
         for row in pairs:
             fh.write("\t".join(map(str, row)) + "\n")
+    (OUT / "STATS.md").write_text(stats(challenges, innovators, pairs), encoding="utf-8")
+
+
+def stats(challenges: list[dict], innovators: list[dict], pairs: list[tuple]) -> str:
+    """Counts for the datasheet, computed from the files just written."""
+    from collections import Counter
+
+    from matcher.text import detect_language, same_language
+
+    def lang(inv: dict) -> str:
+        parts = [inv["name"], inv["description"]] + [f"{s['title']}: {s['description']}" for s in inv["solutions"]]
+        return detect_language("\n".join(parts))
+
+    languages = {c["id"]: c["language"] for c in challenges} | {i["id"]: lang(i) for i in innovators}
+    relevant = [p for p in pairs if p[2] > 0]
+    crossing = sum(not same_language(languages[c], languages[i]) for c, i, _, _ in relevant)
+    lines = ["# Demo corpus statistics (written by build_demo.py)", "",
+             f"- challenges: {len(challenges)}; by language: {dict(Counter(c['language'] for c in challenges))}",
+             f"- innovators: {len(innovators)}; by detected language: {dict(Counter(lang(i) for i in innovators))}",
+             f"- innovators by kind: {dict(Counter(i['kind'] for i in innovators))}",
+             f"- innovators with more than one solution: {sum(len(i['solutions']) > 1 for i in innovators)}",
+             f"- labeled pairs: {len(pairs)}; by grade: {dict(sorted(Counter(p[2] for p in pairs).items()))}",
+             f"- labeled challenges by split: {dict(Counter(s for _, s in {(p[0], p[3]) for p in pairs}))}",
+             f"- relevant pairs (grade 1-2) by split: {dict(Counter(p[3] for p in relevant))}",
+             f"- relevant pairs crossing languages: {crossing} of {len(relevant)} ({crossing / len(relevant):.0%})",
+             f"- themes covered by challenges: {len({t for c in challenges for t in c['themes']})}"]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

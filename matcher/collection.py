@@ -177,6 +177,7 @@ class Collection:
         if allowed is not None and not allowed:
             return []
         universe = len(self.docs) if allowed is None else len(allowed)
+        lexical_all = self.lexical.scores(query.tokens, allowed) if lexical_weight > 0 else None
         # Pool: every allowed doc for small collections, else the union of each component's top.
         if universe <= max(config.exhaustive_below, k):
             pool = list(self.docs) if allowed is None else [key for key in self.docs if key in allowed]
@@ -185,18 +186,16 @@ class Collection:
             for eid, _ in dense:
                 for key, _score in self.dense[eid].search(query.vectors[eid][None, :], config.pool_size, allowed)[0]:
                     found[key] = None
-            if lexical_weight > 0:
-                for key, _score in self.lexical.search(query.tokens, config.pool_size, allowed):
+            if lexical_all is not None:
+                for key, _score in self.lexical.top(*lexical_all, config.pool_size):
                     found[key] = None
             pool = list(found)
         if not pool:
             return []
         components = [ComponentScores(eid, self.dense[eid].scores(query.vectors[eid], pool), weight) for eid, weight in dense]
-        if lexical_weight > 0:
-            order, all_scores = self.lexical.scores(query.tokens)
-            position = {key: i for i, key in enumerate(order)}
-            lexical_scores = np.array([all_scores[position[key]] for key in pool], dtype=np.float32)
-            components.append(ComponentScores(LEXICAL, lexical_scores, lexical_weight, lexical=True))
+        if lexical_all is not None:
+            lexical_scores = lexical_all[1][self.lexical.positions(pool)] if len(lexical_all[0]) else np.zeros(len(pool))
+            components.append(ComponentScores(LEXICAL, lexical_scores.astype(np.float32), lexical_weight, lexical=True))
         doc_langs = [self.docs[key].lang for key in pool]
         language_aware = config.language_aware_lexical and config.mode == "hybrid"
         fused = fuse(components, query.lang, doc_langs, config.fusion, config.rrf_k, language_aware)

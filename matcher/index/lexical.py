@@ -75,10 +75,22 @@ class LexicalIndex:
 
     def search(self, query_tokens: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         order, scores = self.scores(query_tokens, allowed)
-        if not len(order):
+        return self.top(order, scores, k)
+
+    @staticmethod
+    def top(order: list[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The k best records with a positive score, best first."""
+        if not len(order) or k <= 0:
             return []
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(order[i], float(scores[i])) for i in top if scores[i] > 0]
+        k = min(k, len(order))
+        candidates = np.argpartition(-scores, k - 1)[:k] if k < len(order) else np.arange(len(order))
+        candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(order[i], float(scores[i])) for i in candidates if scores[i] > 0]
+
+    def positions(self, keys: list[str]) -> np.ndarray:
+        """Positions of records in the arrays returned by `scores`."""
+        _model, _order, position = self._ensure_model()
+        return np.fromiter((position[k] for k in keys), dtype=np.int64, count=len(keys))
 
     def save(self, directory: Path, name: str = "lexical") -> list[str]:
         payload = {"k1": self.k1, "b": self.b, "tokens": self._tokens}
