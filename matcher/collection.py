@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,15 @@ def build_queries(texts: Sequence[str], encoders: Mapping[str, Encoder], *, sect
                          vectors={eid: v[i] for eid, v in vectors.items()},
                          sectors=list(sectors[i]) if sectors else [], themes=list(themes[i]) if themes else []))
     return out
+
+
+def fingerprint_docs(docs: Iterable[IndexDoc]) -> str:
+    """SHA-256 over every record's id, text, language and facets: equal iff the indexed content is."""
+    digest = hashlib.sha256()
+    for doc in sorted(docs, key=lambda d: d.key):
+        facets = json.dumps(doc.facets, sort_keys=True, ensure_ascii=False, default=str)
+        digest.update("\x00".join((doc.key, doc.text, doc.lang, facets)).encode("utf-8") + b"\x01")
+    return digest.hexdigest()
 
 
 def _safe(encoder_id: str) -> str:
@@ -226,10 +235,7 @@ class Collection:
     # --- persistence -----------------------------------------------------------------------
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for key in sorted(self.docs):
-            digest.update(key.encode("utf-8") + b"\x00" + self.docs[key].text.encode("utf-8") + b"\x01")
-        return digest.hexdigest()
+        return fingerprint_docs(self.docs.values())
 
     def save(self, directory: Path) -> dict[str, Any]:
         directory = Path(directory)

@@ -28,7 +28,11 @@ def _register_plugins() -> None:
 
     for entry in entry_points(group="matcher.commands"):
         try:
-            app.command(name=entry.name)(entry.load())
+            command = entry.load()
+            if isinstance(command, typer.Typer):
+                app.add_typer(command, name=entry.name)
+            else:
+                app.command(name=entry.name)(command)
         except ImportError as exc:  # an optional extra is not installed
             message = f"`matcher {entry.name}` is unavailable: {exc}"
 

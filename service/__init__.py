@@ -1,0 +1,4 @@
+"""FastAPI service: storage, access control, incremental indexing and the bilingual web UI.
+
+Built on the `matcher` library; no matching logic lives here.
+"""

@@ -1,0 +1,59 @@
+"""`matcher serve` and `matcher keys`, registered as plugins of the matcher CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from matcher.cli.common import handle_errors
+
+keys = typer.Typer(help="Manage API keys (printed once, stored hashed).", no_args_is_help=True)
+
+
+def _settings(data_dir: Path | None):
+    from service.config import get_service_settings
+
+    settings = get_service_settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+@handle_errors
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+          port: int = typer.Option(8000, help="Port"),
+          data_dir: Path = typer.Option(None, "--data-dir", help="Data directory (SQLite file, indexes, cache)"),
+          workers: int = typer.Option(1, help="Uvicorn workers (indexes are per process; keep 1 with SQLite)"),
+          log_level: str = typer.Option("info")) -> None:
+    """Start the API and web UI (http://HOST:PORT, /docs for the OpenAPI UI)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(data_dir)
+    typer.echo(f"serving on http://{host}:{port} (data in {settings.data_dir}, database {settings.db_url.split('@')[-1]})")
+    uvicorn.run(create_app(settings), host=host, port=port, workers=workers, log_level=log_level)
+
+
+@keys.command("create")
+@handle_errors
+def create(role: str = typer.Option(..., help="admin | agency | innovator"),
+           agency: str = typer.Option(None, "--agency", help="Agency id (role agency)"),
+           innovator: str = typer.Option(None, "--innovator", help="Innovator id (role innovator)"),
+           label: str = typer.Option("", help="A note about who holds the key"),
+           data_dir: Path = typer.Option(None, "--data-dir")) -> None:
+    """Create an API key and print it once."""
+    from service.auth import create_key
+    from service.db import make_engine, migrate, session_factory
+    from service.errors import ServiceError
+
+    settings = _settings(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        try:
+            key = create_key(session, role, agency, innovator, label)
+        except ServiceError as exc:
+            raise ValueError(exc.message) from None
+        session.commit()
+    typer.echo(key)

@@ -1,0 +1,35 @@
+"""Service settings: the library settings plus storage, security and limits."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, model_validator
+
+from matcher.settings import Settings
+
+PLACEHOLDER_SECRETS = {"changeme", "admin", "secret", "password", ""}
+
+
+class ServiceSettings(Settings):
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "MATCHER_DATABASE_URL"),
+                                     description="SQLAlchemy URL; default: SQLite file in the data directory")
+    seed_demo: bool = Field(default=True, description="Load the bundled demo corpus into an empty database")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger request bodies get 413")
+    bootstrap_admin_key: str | None = Field(default=None, description="Ensure an admin API key with this value exists")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> "ServiceSettings":
+        key = self.bootstrap_admin_key
+        if self.environment == "production" and key is not None and (key in PLACEHOLDER_SECRETS or len(key) < 24):
+            raise ValueError("MATCHER_BOOTSTRAP_ADMIN_KEY is a placeholder or too short for production")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'matcher.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_service_settings() -> ServiceSettings:
+    return ServiceSettings()

@@ -1,0 +1,385 @@
+"""What the service does, independent of HTTP: the JSON API and the web pages both call these.
+
+Every function takes a session, the index service and the actor, checks permissions, validates,
+writes the database first and then the indexes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from matcher.collection import Hit
+from matcher.config import RetrievalConfig
+from matcher.documents import challenge_doc, innovator_doc
+from matcher.engine import Side
+from matcher.filters import Filters
+from matcher.records import Challenge, Innovator
+
+from service.auth import Actor, create_key
+from service.db import Agency, ApiKey, ChallengeRow, FeedbackRow, InnovatorRow, SavedSearchRow
+from service.errors import ServiceError, conflict, forbidden, invalid, not_found
+from service.indexing import IndexService
+
+DECISIONS = ("shortlist", "accept", "reject")
+DECISION_GRADE = {"accept": 2, "shortlist": 1, "reject": 0}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def validation_error(exc: ValidationError) -> ServiceError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    return invalid(f"{field}: {first['msg']}" if field else first["msg"], field)
+
+
+def _validate(model, data: dict[str, Any]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+# --- challenges -----------------------------------------------------------------------------
+
+def can_see_challenge(actor: Actor, row: ChallengeRow) -> bool:
+    return not row.confidential or actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id)
+
+
+def _owns_challenge(actor: Actor, row: ChallengeRow) -> bool:
+    return actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id)
+
+
+def load_challenge(session: Session, actor: Actor, challenge_id: str) -> ChallengeRow:
+    """Load or 404; a confidential challenge is a 404 for anyone who may not see it."""
+    row = session.get(ChallengeRow, challenge_id)
+    if row is None or not can_see_challenge(actor, row):
+        raise not_found("challenge", challenge_id)
+    return row
+
+
+def owned_challenge(session: Session, actor: Actor, challenge_id: str) -> ChallengeRow:
+    actor.require("agency", "admin")
+    row = load_challenge(session, actor, challenge_id)
+    if not _owns_challenge(actor, row):
+        raise forbidden(f"challenge {challenge_id!r} belongs to another agency")
+    return row
+
+
+def challenge_public(row: ChallengeRow) -> dict[str, Any]:
+    return {**row.data, "agency_id": row.agency_id}
+
+
+def create_challenge(session: Session, index: IndexService, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    actor.require("agency", "admin")
+    data = dict(data)
+    agency_id = data.pop("agency_id", None)
+    if actor.role == "agency":
+        if agency_id not in (None, actor.agency_id):
+            raise forbidden("an agency key can only post challenges for its own agency")
+        agency_id = actor.agency_id
+    elif agency_id is not None and session.get(Agency, agency_id) is None:
+        raise invalid(f"unknown agency {agency_id!r}", "agency_id")
+    for stamp in ("created_at", "updated_at"):
+        data.pop(stamp, None)
+    record: Challenge = _validate(Challenge, data)
+    if session.get(ChallengeRow, record.id) is not None:
+        raise conflict("challenge", record.id)
+    row = ChallengeRow(id=record.id, agency_id=agency_id, status=record.status, confidential=record.confidential,
+                       data=record.model_dump(mode="json"), created_at=record.created_at, updated_at=record.updated_at)
+    session.add(row)
+    session.commit()
+    index.upsert("challenges", [challenge_doc(record)])
+    return challenge_public(row)
+
+
+def update_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str,
+                     patch: dict[str, Any]) -> dict[str, Any]:
+    row = owned_challenge(session, actor, challenge_id)
+    if "id" in patch and patch["id"] != challenge_id:
+        raise invalid("id cannot be changed", "id")
+    for stamp in ("created_at", "updated_at", "agency_id"):
+        patch.pop(stamp, None)
+    merged = {**row.data, **patch, "updated_at": _now().isoformat()}
+    record: Challenge = _validate(Challenge, merged)
+    if "language" not in patch and ("title" in patch or "description" in patch):
+        record = _validate(Challenge, {**merged, "language": None})
+    row.data, row.status, row.confidential, row.updated_at = (record.model_dump(mode="json"), record.status,
+                                                              record.confidential, record.updated_at)
+    session.commit()
+    index.upsert("challenges", [challenge_doc(record)])
+    return challenge_public(row)
+
+
+def list_challenges(session: Session, actor: Actor, *, status: str | None = None, agency_id: str | None = None,
+                    sector: str | None = None, theme: str | None = None, district: str | None = None,
+                    skip: int = 0, limit: int = 50) -> dict[str, Any]:
+    query = select(ChallengeRow).order_by(ChallengeRow.created_at.desc(), ChallengeRow.id)
+    if status:
+        query = query.where(ChallengeRow.status == status)
+    if agency_id:
+        query = query.where(ChallengeRow.agency_id == agency_id)
+    rows = [r for r in session.scalars(query) if can_see_challenge(actor, r)]
+    rows = [r for r in rows if (not sector or sector in r.data.get("sectors", []))
+            and (not theme or theme in r.data.get("themes", [])) and (not district or r.data.get("district") == district)]
+    return {"data": [challenge_public(r) for r in rows[skip:skip + limit]], "count": len(rows)}
+
+
+def visible_confidential(session: Session, actor: Actor) -> list[str]:
+    """Confidential challenge ids this actor may not see (to exclude from search and matches)."""
+    rows = session.scalars(select(ChallengeRow).where(ChallengeRow.confidential.is_(True)))
+    return [r.id for r in rows if not can_see_challenge(actor, r)]
+
+
+def similar_challenges(session: Session, index: IndexService, actor: Actor, text: str, k: int = 5) -> list[dict]:
+    """Possible duplicates of a pain point before it is posted, from the same index."""
+    hits = index.engine.search_text(text, "challenges", k, exclude=visible_confidential(session, actor))
+    return hits_payload(hits)
+
+
+# --- matching and feedback ------------------------------------------------------------------
+
+def latest_decisions(session: Session, challenge_id: str) -> dict[str, str]:
+    rows = session.scalars(select(FeedbackRow).where(FeedbackRow.challenge_id == challenge_id)
+                           .order_by(FeedbackRow.created_at, FeedbackRow.id))
+    return {r.innovator_id: r.decision for r in rows}
+
+
+def hits_payload(hits: list[Hit], decisions: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    return [{"rank": h.rank, "id": h.key, "title": h.title, "score": round(h.score, 4), "language": h.lang,
+             "decision": (decisions or {}).get(h.key), "explanation": h.explanation} for h in hits]
+
+
+def retrieval_config(mode: str | None) -> RetrievalConfig | None:
+    if mode is None:
+        return None
+    if mode not in ("dense", "lexical", "hybrid"):
+        raise invalid("mode must be dense, lexical or hybrid", "mode")
+    return RetrievalConfig(mode=mode)
+
+
+def match_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str, k: int = 10,
+                    mode: str | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
+    """Ranked innovators for the agency's own challenge; rejected ones are never suggested again."""
+    owned_challenge(session, actor, challenge_id)
+    decisions = latest_decisions(session, challenge_id)
+    rejected = [i for i, d in decisions.items() if d == "reject"]
+    hits = index.engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected)
+    return hits_payload(hits, decisions)
+
+
+def record_feedback(session: Session, actor: Actor, challenge_id: str, innovator_id: str, decision: str,
+                    note: str = "") -> dict[str, Any]:
+    owned_challenge(session, actor, challenge_id)
+    if decision not in DECISIONS:
+        raise invalid(f"decision must be one of {', '.join(DECISIONS)}", "decision")
+    if session.get(InnovatorRow, innovator_id) is None:
+        raise not_found("innovator", innovator_id)
+    row = FeedbackRow(challenge_id=challenge_id, innovator_id=innovator_id, decision=decision, note=note,
+                      actor=actor.label(), created_at=_now())
+    session.add(row)
+    session.commit()
+    return feedback_public(row)
+
+
+def feedback_public(row: FeedbackRow) -> dict[str, Any]:
+    return {"id": row.id, "challenge_id": row.challenge_id, "innovator_id": row.innovator_id, "decision": row.decision,
+            "note": row.note, "actor": row.actor, "created_at": row.created_at.isoformat()}
+
+
+def list_feedback(session: Session, actor: Actor, challenge_id: str) -> dict[str, Any]:
+    owned_challenge(session, actor, challenge_id)
+    rows = list(session.scalars(select(FeedbackRow).where(FeedbackRow.challenge_id == challenge_id)
+                                .order_by(FeedbackRow.created_at, FeedbackRow.id)))
+    return {"data": [feedback_public(r) for r in rows], "count": len(rows)}
+
+
+def export_pairs_tsv(session: Session, actor: Actor) -> str:
+    """Latest decision per pair as graded labeled pairs (accept 2, shortlist 1, reject 0) for training."""
+    actor.require("admin")
+    latest: dict[tuple[str, str], str] = {}
+    for r in session.scalars(select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id)):
+        latest[(r.challenge_id, r.innovator_id)] = r.decision
+    lines = ["challenge_id\tinnovator_id\tgrade\tsplit"]
+    lines += [f"{c}\t{i}\t{DECISION_GRADE[d]}\ttrain" for (c, i), d in sorted(latest.items())]
+    return "\n".join(lines) + "\n"
+
+
+# --- innovators -----------------------------------------------------------------------------
+
+def load_innovator(session: Session, innovator_id: str) -> InnovatorRow:
+    row = session.get(InnovatorRow, innovator_id)
+    if row is None:
+        raise not_found("innovator", innovator_id)
+    return row
+
+
+def owned_innovator(session: Session, actor: Actor, innovator_id: str) -> InnovatorRow:
+    actor.require("innovator", "admin")
+    row = load_innovator(session, innovator_id)
+    if not actor.is_admin and actor.innovator_id != innovator_id:
+        raise forbidden(f"innovator {innovator_id!r} is another party's profile")
+    return row
+
+
+def register_innovator(session: Session, index: IndexService, actor: Actor, data: dict[str, Any]) -> tuple[dict, str]:
+    """Public registration: creates the profile and returns it with a new innovator API key (shown once)."""
+    data = {k: v for k, v in data.items() if k not in ("created_at", "updated_at")}
+    record: Innovator = _validate(Innovator, data)
+    if session.get(InnovatorRow, record.id) is not None:
+        raise conflict("innovator", record.id)
+    session.add(InnovatorRow(id=record.id, data=record.model_dump(mode="json"), created_at=record.created_at,
+                             updated_at=record.updated_at))
+    session.flush()
+    key = create_key(session, "innovator", innovator_id=record.id, label=f"self-registered {actor.label()}")
+    session.commit()
+    index.upsert("innovators", [innovator_doc(record)])
+    return record.model_dump(mode="json"), key
+
+
+def update_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str,
+                     patch: dict[str, Any]) -> dict[str, Any]:
+    row = owned_innovator(session, actor, innovator_id)
+    if "id" in patch and patch["id"] != innovator_id:
+        raise invalid("id cannot be changed", "id")
+    patch = {k: v for k, v in patch.items() if k not in ("created_at", "updated_at")}
+    record: Innovator = _validate(Innovator, {**row.data, **patch, "updated_at": _now().isoformat()})
+    row.data, row.updated_at = record.model_dump(mode="json"), record.updated_at
+    session.commit()
+    index.upsert("innovators", [innovator_doc(record)])
+    return row.data
+
+
+def delete_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str) -> None:
+    owned_innovator(session, actor, innovator_id)
+    session.execute(delete(SavedSearchRow).where(SavedSearchRow.innovator_id == innovator_id))
+    for key in session.scalars(select(ApiKey).where(ApiKey.innovator_id == innovator_id)):
+        key.revoked = True
+    session.delete(session.get(InnovatorRow, innovator_id))
+    session.commit()
+    index.remove("innovators", [innovator_id])
+
+
+def list_innovators(session: Session, skip: int = 0, limit: int = 50) -> dict[str, Any]:
+    rows = list(session.scalars(select(InnovatorRow).order_by(InnovatorRow.created_at.desc(), InnovatorRow.id)))
+    return {"data": [r.data for r in rows[skip:skip + limit]], "count": len(rows)}
+
+
+def match_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str, k: int = 10,
+                    mode: str | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
+    """Open, non-confidential challenges for the innovator's own profile."""
+    owned_innovator(session, actor, innovator_id)
+    hits = index.engine.match_innovator(innovator_id, k, filters, retrieval_config(mode))
+    return hits_payload(hits)
+
+
+# --- search and saved searches --------------------------------------------------------------
+
+def search(session: Session, index: IndexService, actor: Actor, text: str, target: Side, k: int = 10,
+           filters: Filters | None = None, mode: str | None = None) -> list[dict[str, Any]]:
+    if target not in ("challenges", "innovators"):
+        raise invalid("target must be challenges or innovators", "target")
+    if not text or not text.strip():
+        raise invalid("text must not be empty", "text")
+    exclude: list[str] = []
+    if target == "challenges":
+        exclude = visible_confidential(session, actor)
+        filters = filters or Filters()
+        if not filters.status:
+            filters = filters.model_copy(update={"status": ["open"]})
+    hits = index.engine.search_text(text, target, k, filters, retrieval_config(mode), exclude)
+    return hits_payload(hits)
+
+
+def create_saved_search(session: Session, actor: Actor, innovator_id: str, text: str, filters: Filters) -> dict:
+    owned_innovator(session, actor, innovator_id)
+    if not text.strip():
+        raise invalid("text must not be empty", "text")
+    row = SavedSearchRow(innovator_id=innovator_id, text=text, filters=filters.model_dump(), last_seen_at=_now(),
+                         created_at=_now())
+    session.add(row)
+    session.commit()
+    return saved_search_public(row)
+
+
+def saved_search_public(row: SavedSearchRow) -> dict[str, Any]:
+    return {"id": row.id, "innovator_id": row.innovator_id, "text": row.text, "filters": row.filters,
+            "last_seen_at": row.last_seen_at.isoformat(), "created_at": row.created_at.isoformat()}
+
+
+def list_saved_searches(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
+    owned_innovator(session, actor, innovator_id)
+    rows = list(session.scalars(select(SavedSearchRow).where(SavedSearchRow.innovator_id == innovator_id)))
+    return {"data": [saved_search_public(r) for r in rows], "count": len(rows)}
+
+
+def new_for_saved_search(session: Session, index: IndexService, actor: Actor, innovator_id: str, search_id: int,
+                         k: int = 20, mark_seen: bool = False) -> dict[str, Any]:
+    """Open challenges matching a saved search that were posted since it was last seen."""
+    owned_innovator(session, actor, innovator_id)
+    row = session.get(SavedSearchRow, search_id)
+    if row is None or row.innovator_id != innovator_id:
+        raise not_found("saved search", str(search_id))
+    since = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=timezone.utc)
+    hits = search(session, index, actor, row.text, "challenges", max(k, 50), Filters.model_validate(row.filters))
+    fresh = []
+    for hit in hits:
+        challenge = session.get(ChallengeRow, hit["id"])
+        created = challenge.created_at if challenge.created_at.tzinfo else challenge.created_at.replace(tzinfo=timezone.utc)
+        if created > since:
+            fresh.append(hit)
+    if mark_seen:
+        row.last_seen_at = _now()
+        session.commit()
+    return {"saved_search": saved_search_public(row), "data": fresh[:k], "count": len(fresh[:k])}
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def hits_csv(hits: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "id", "title", "score", "language", "decision", "cross_lingual", "shared_terms", "why_en", "why_th"])
+    for h in hits:
+        why = h["explanation"]
+        writer.writerow([h["rank"], h["id"], h["title"], h["score"], h["language"], h.get("decision") or "",
+                         why.get("cross_lingual"), " ".join(why.get("shared_terms", [])),
+                         why.get("summary", {}).get("en", ""), why.get("summary", {}).get("th", "")])
+    return buffer.getvalue()
+
+
+# --- administration -------------------------------------------------------------------------
+
+def create_agency(session: Session, actor: Actor, agency_id: str, name_th: str, name_en: str) -> dict[str, Any]:
+    actor.require("admin")
+    if session.get(Agency, agency_id) is not None:
+        raise conflict("agency", agency_id)
+    row = Agency(id=agency_id, name_th=name_th, name_en=name_en, created_at=_now())
+    session.add(row)
+    session.commit()
+    return agency_public(row)
+
+
+def agency_public(row: Agency) -> dict[str, Any]:
+    return {"id": row.id, "name_th": row.name_th, "name_en": row.name_en}
+
+
+def list_agencies(session: Session) -> dict[str, Any]:
+    rows = list(session.scalars(select(Agency).order_by(Agency.id)))
+    return {"data": [agency_public(r) for r in rows], "count": len(rows)}
+
+
+def issue_key(session: Session, actor: Actor, role: str, agency_id: str | None, innovator_id: str | None,
+              label: str = "") -> str:
+    actor.require("admin")
+    key = create_key(session, role, agency_id, innovator_id, label)
+    session.commit()
+    return key
