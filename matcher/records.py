@@ -80,7 +80,7 @@ class InnovatorKind(str, Enum):
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, use_enum_values=True, validate_default=True)
 
 
 class Challenge(_Record):

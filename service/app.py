@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import ServiceSettings, get_service_settings
 from service.db import make_engine, migrate, session_factory
@@ -101,6 +102,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError):
         return JSONResponse(exc.payload(), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(ServiceError(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)).payload(),
+                            status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
