@@ -113,7 +113,9 @@ def results(
     header = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "commit": git_commit(),
               "machine": machine_description(), "minutes": f"{(time.perf_counter() - started) / 60:.1f}"}
     full, short = render(rows, names, header, traffy)
-    out.write_text(full, encoding="utf-8")
+    training = re.search(r"<!-- training:start -->.*?<!-- training:end -->", out.read_text(encoding="utf-8"), re.S) \
+        if out.exists() else None
+    out.write_text(full + ("\n" + training.group(0) + "\n" if training else ""), encoding="utf-8")
     if update_readme:
         README.write_text(replace_block(README.read_text(encoding="utf-8"), short), encoding="utf-8")
     typer.echo(f"wrote {out}" + (" and the README summary" if update_readme else ""))

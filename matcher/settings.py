@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where indexes, caches and the SQLite file live")
     dense_kind: str = Field(default="flat", description="flat (exact), hnsw or ivf")
     environment: str = Field(default="development", description="development | production")
+    search_threads: int = Field(default=1, ge=1, le=64, description="FAISS threads per query (1 is fastest for single queries)")
 
     @field_validator("dense_kind")
     @classmethod

@@ -57,7 +57,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         from service.seed import ensure_admin_key, seed_demo
 
+        from matcher.index.dense import set_search_threads
+
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        set_search_threads(settings.search_threads)
         engine = make_engine(settings.db_url)
         migrate(engine)
         sessions = session_factory(engine)

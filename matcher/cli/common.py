@@ -54,7 +54,10 @@ def data_dir_option() -> Any:
 def resolve_settings(data_dir: Path | None):
     from matcher.settings import Settings, get_settings
 
+    from matcher.index.dense import set_search_threads
+
     settings = get_settings()
+    set_search_threads(settings.search_threads)
     return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
 
 

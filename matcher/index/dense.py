@@ -31,6 +31,12 @@ def _faiss():
     return faiss
 
 
+def set_search_threads(threads: int) -> None:
+    """FAISS's OpenMP thread count for this process. For one query at a time, one thread is faster
+    on small machines; the application decides (the library never sets it on its own)."""
+    _faiss().omp_set_num_threads(max(1, int(threads)))
+
+
 class DenseIndex:
     def __init__(self, dimension: int, kind: IndexKind = "flat", hnsw_m: int = 32, ivf_lists: int = 256):
         self.dimension = dimension
