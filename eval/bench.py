@@ -7,7 +7,6 @@ BM25 and fusion do the same work as on real data without encoding 100k texts.
 
 from __future__ import annotations
 
-import re
 import resource
 import shutil
 import tempfile
@@ -20,8 +19,9 @@ import typer
 from matcher.cli.common import handle_errors
 from matcher.corpora import DEMO_DIR, PROJECT_ROOT
 
+from eval.markers import update_file
+
 README = PROJECT_ROOT / "README.md"
-MARK_START, MARK_END = "<!-- speed:start -->", "<!-- speed:end -->"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -147,6 +147,4 @@ def bench(n_large: int = typer.Option(100_000, help="Synthetic innovators for th
     block = render(stats, machine_description(), datetime.now(timezone.utc).strftime("%Y-%m-%d"))
     typer.echo(block)
     if update_readme:
-        text = README.read_text(encoding="utf-8")
-        pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-        README.write_text(pattern.sub(lambda _: f"{MARK_START}\n{block}\n{MARK_END}", text), encoding="utf-8")
+        update_file(README, "speed", block)

@@ -6,7 +6,6 @@ Every number in those files is computed here from the data; nothing is typed by 
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,10 +15,11 @@ import typer
 from matcher.cli.common import handle_errors, resolve_settings
 from matcher.corpora import PROJECT_ROOT
 
+from eval.markers import extract_block, update_file
+
 DEFAULT_BENCHMARKS = PROJECT_ROOT.parent / "shared" / "benchmarks"
 RESULTS = PROJECT_ROOT / "eval" / "RESULTS.md"
 README = PROJECT_ROOT / "README.md"
-MARK_START, MARK_END = "<!-- results:start -->", "<!-- results:end -->"
 FLOORS = {"tatoeba-th2en": 0.931, "tatoeba-en2th": 0.963, "xquad-th2th": 0.967, "xquad-th2en": 0.850,
           "xquad-en2th": 0.878, "traffy-types": 0.802}
 """Issue #2's floors: the best single component measured on 2026-11-23 (for the comparison column)."""
@@ -76,13 +76,6 @@ def render(rows: dict[str, dict[str, dict]], datasets: list[str], header: dict[s
     return full, "\n".join(short)
 
 
-def replace_block(text: str, block: str) -> str:
-    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"README.md has no {MARK_START} ... {MARK_END} block")
-    return pattern.sub(lambda _: f"{MARK_START}\n{block}\n{MARK_END}", text)
-
-
 @handle_errors
 def results(
     benchmarks: Path = typer.Option(DEFAULT_BENCHMARKS, help="Folder of BEIR benchmarks"),
@@ -113,9 +106,8 @@ def results(
     header = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "commit": git_commit(),
               "machine": machine_description(), "minutes": f"{(time.perf_counter() - started) / 60:.1f}"}
     full, short = render(rows, names, header, traffy)
-    training = re.search(r"<!-- training:start -->.*?<!-- training:end -->", out.read_text(encoding="utf-8"), re.S) \
-        if out.exists() else None
-    out.write_text(full + ("\n" + training.group(0) + "\n" if training else ""), encoding="utf-8")
+    training = extract_block(out.read_text(encoding="utf-8"), "training") if out.exists() else None
+    out.write_text(full + ("\n" + training + "\n" if training else ""), encoding="utf-8")
     if update_readme:
-        README.write_text(replace_block(README.read_text(encoding="utf-8"), short), encoding="utf-8")
+        update_file(README, "results", short)
     typer.echo(f"wrote {out}" + (" and the README summary" if update_readme else ""))

@@ -10,7 +10,6 @@ database and HTTP do the full work of a 10,000-record collection.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -26,8 +25,9 @@ import typer
 from matcher.cli.common import handle_errors
 from matcher.corpora import PROJECT_ROOT, load_demo
 
+from eval.markers import update_file
+
 README = PROJECT_ROOT / "README.md"
-MARK_START, MARK_END = "<!-- service-speed:start -->", "<!-- service-speed:end -->"
 ADMIN_KEY = "bench-admin-" + "x" * 32
 
 
@@ -146,8 +146,4 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
           for c, m in ((1, one), (8, eight))]])
     typer.echo(block)
     if update_readme:
-        text = README.read_text(encoding="utf-8")
-        pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-        if not pattern.search(text):
-            raise ValueError(f"README.md has no {MARK_START} block")
-        README.write_text(pattern.sub(lambda _: f"{MARK_START}\n{block}\n{MARK_END}", text), encoding="utf-8")
+        update_file(README, "service-speed", block)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,11 +21,12 @@ import typer
 from matcher.cli.common import handle_errors, resolve_settings
 from matcher.corpora import DEMO_DIR, PROJECT_ROOT, load_demo, load_pairs
 
+from eval.markers import update_file
+
 DEFAULT_BASE = PROJECT_ROOT / "models" / "multilingual-e5-small"
 DEFAULT_OUT = PROJECT_ROOT / "models" / "e5-small-bic"
 TATOEBA = PROJECT_ROOT.parent / "shared" / "benchmarks" / "tatoeba-th2en"
 RESULTS = PROJECT_ROOT / "eval" / "RESULTS.md"
-MARK_START, MARK_END = "<!-- training:start -->", "<!-- training:end -->"
 PROMPTS = {"anchor": "query: ", "positive": "passage: ", "negative": "passage: "}
 
 
@@ -152,14 +152,6 @@ def model_card(out: Path, settings: dict[str, Any], stats: dict[str, Any], metri
     (out / "README.md").write_text(text, encoding="utf-8")
 
 
-def update_results(block: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Results\n"
-    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-    new = f"{MARK_START}\n{block}\n{MARK_END}"
-    text = pattern.sub(lambda _: new, text) if pattern.search(text) else text.rstrip() + "\n\n" + new + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 @handle_errors
 def train(base: Path = typer.Option(DEFAULT_BASE, help="Base sentence-transformers directory (exported if missing)"),
           out: Path = typer.Option(DEFAULT_OUT, help="Where to save the fine-tuned model"),
@@ -198,5 +190,5 @@ def train(base: Path = typer.Option(DEFAULT_BASE, help="Base sentence-transforme
         *[f"| {n} | {metrics[n]['test ndcg@10']:.3f} | {metrics[n].get('tatoeba-th2en recall@1', float('nan')):.3f} |"
           for n in ("base", "fine-tuned")],
         "", f"Paired t-test p = {metrics.get('p_value_ndcg@10')}. {summary}"])
-    update_results(block)
+    update_file(RESULTS, "training", block, append_if_missing=True)
     typer.echo(block)
