@@ -68,8 +68,24 @@ class MatchEngine:
 
     # --- building and persistence ------------------------------------------------------------
 
-    def upsert(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> None:
+    def upsert(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False,
+               warm_queries: bool = True) -> None:
+        """Index records; with an embedding cache, also store their query-mode embeddings.
+
+        Every stored record is later used as a query (a challenge looking for innovators, an
+        innovator looking for challenges), so encoding its query form at write time keeps
+        matching a stored record at search-only cost.
+        """
         self.collection(side).upsert(docs, self.encoders, show_progress=show_progress)
+        if warm_queries:
+            self.warm_queries(docs, show_progress)
+
+    def warm_queries(self, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> None:
+        """Put the query-mode embeddings of stored records into the cache (no-op without a cache)."""
+        if self.cache_dir is None or not docs:
+            return
+        for encoder in self.encoders.values():
+            encoder.encode_queries([d.text for d in docs], show_progress)
 
     def remove(self, side: Side, keys: Sequence[str]) -> int:
         return self.collection(side).remove(keys)

@@ -71,6 +71,7 @@ class IndexService:
     def _rebuild(self, side: Side, docs: list[IndexDoc]) -> None:
         fresh = Collection.for_encoders(self.engine.encoders, dense_kind=self.settings.dense_kind, name=side)
         fresh.upsert(docs, self.engine.encoders)
+        self.engine.warm_queries(docs)  # stored records are queried later: cache their query form
         fresh.save(self.settings.index_dir / side)
         self.engine.collections[side] = fresh  # one reference swap: readers see old or new, never half
 
