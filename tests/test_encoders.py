@@ -77,6 +77,8 @@ def test_cache_only_encodes_new_texts(tmp_path, e5):
     # query and document modes are cached separately
     cached.encode_queries(["ขยะล้นถัง"])
     assert calls == [2, 1, 1]
+    repeated = cached.encode_documents(["same text"] * 5)  # duplicates reach the model once
+    assert calls == [2, 1, 1, 1] and np.allclose(repeated, repeated[0])
 
 
 def test_language_centering_removes_the_language_gap(e5):

@@ -75,10 +75,13 @@ class CachedEncoder(Encoder):
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
         keys = [text_key(self.id, is_query, t) for t in texts]
         found = self.cache.get_many(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
+        missing: dict[str, str] = {}  # key -> text, each distinct text encoded once
+        for key, text in zip(keys, texts):
+            if key not in found:
+                missing.setdefault(key, text)
         if missing:
-            fresh = self.inner._encode([texts[i] for i in missing], is_query, show_progress)
-            new = {keys[i]: fresh[j] for j, i in enumerate(missing)}
+            fresh = self.inner._encode(list(missing.values()), is_query, show_progress)
+            new = dict(zip(missing, fresh))
             self.cache.put_many(new)
             found.update(new)
         if not texts:
