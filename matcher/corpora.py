@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from matcher.records import Challenge, Innovator
+from matcher.text import is_blank
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPORA_DIR = PROJECT_ROOT / "corpora"
@@ -211,15 +215,24 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
         if not (folder / name).exists():
             raise CorpusError(f"{folder}: not a BEIR folder, {name} is missing")
     corpus: dict[str, dict[str, Any]] = {}
+    skipped = 0
     for number, obj in iter_jsonl(folder / "corpus.jsonl"):
-        if "_id" not in obj or not str(obj.get("text", "")).strip() and not str(obj.get("title", "")).strip():
-            raise CorpusError(f"{folder / 'corpus.jsonl'}:{number}: field '_id' and a non-empty 'text' are required")
+        if "_id" not in obj:
+            raise CorpusError(f"{folder / 'corpus.jsonl'}:{number}: field '_id' is required")
+        if is_blank(str(obj.get("text") or "")) and is_blank(str(obj.get("title") or "")):
+            skipped += 1  # nothing to match on; it can only ever be a miss
+            continue
         corpus[str(obj["_id"])] = obj
     queries: dict[str, dict[str, Any]] = {}
     for number, obj in iter_jsonl(folder / "queries.jsonl"):
-        if "_id" not in obj or not str(obj.get("text", "")).strip():
-            raise CorpusError(f"{folder / 'queries.jsonl'}:{number}: field '_id' and a non-empty 'text' are required")
+        if "_id" not in obj:
+            raise CorpusError(f"{folder / 'queries.jsonl'}:{number}: field '_id' is required")
+        if is_blank(str(obj.get("text") or "")):
+            skipped += 1
+            continue
         queries[str(obj["_id"])] = obj
+    if skipped:
+        log.warning("%s: skipped %d documents/queries with empty text", folder, skipped)
     qrels: dict[str, dict[str, int]] = {}
     path = folder / "qrels" / f"{split}.tsv"
     lines = _read_text(path).splitlines()

@@ -124,8 +124,10 @@ def test_beir_loader_reads_a_folder(tmp_path):
     write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "title": "", "text": "ถนนพัง"}, {"_id": "d2", "text": "flood"}])
     write_jsonl(tmp_path / "queries.jsonl", [{"_id": "q1", "text": "road broken"}])
     (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n", encoding="utf-8")
+    write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "title": "", "text": "ถนนพัง"}, {"_id": "d2", "text": "flood"},
+                                            {"_id": "d3", "title": "", "text": "  "}])
     data = load_beir(tmp_path)
-    assert data.qrels == {"q1": {"d1": 1}} and set(data.corpus) == {"d1", "d2"}
+    assert data.qrels == {"q1": {"d1": 1}} and set(data.corpus) == {"d1", "d2"}  # the blank d3 is skipped
     with pytest.raises(CorpusError, match="not a BEIR folder"):
         load_beir(tmp_path / "qrels")
 
