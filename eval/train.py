@@ -60,7 +60,10 @@ def fine_tune(base: Path, out: Path, triplets: list[tuple[str, str, str]], epoch
         from datasets import Dataset
         from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
         from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-        from sentence_transformers.training_args import BatchSamplers
+        try:
+            from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+        except ImportError:  # sentence-transformers < 6
+            from sentence_transformers.training_args import BatchSamplers
     except ImportError as exc:
         raise ImportError(f"training needs the [st] extra: pip install torch==2.13.0 'bic-matcher[st]' ({exc})") from exc
     import tempfile

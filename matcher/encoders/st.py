@@ -24,7 +24,8 @@ class SentenceTransformerEncoder(Encoder):
         self.name_or_path = name_or_path
         self.id = f"st:{name_or_path}"
         self.model = _load(name_or_path)
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
         prompts = dict(getattr(self.model, "prompts", {}) or {})
         if not prompts and "e5" in name_or_path.lower():
             prompts = {"query": "query: ", "document": "passage: "}
