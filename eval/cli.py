@@ -33,14 +33,14 @@ def git_commit() -> str:
 
 
 def evaluate_configs(dataset_spec: str, configs: dict[str, Any], cache_dir: Path | None, k: int = 100,
-                     show_progress: bool | None = None) -> tuple[Any, dict[str, dict], dict[str, dict], dict[str, dict]]:
+                     show_progress: bool | None = None, split: str = "test") -> tuple[Any, dict[str, dict], dict[str, dict], dict[str, dict]]:
     """Run every configuration on one dataset; returns (dataset, runs, metrics, recall curves)."""
     from eval.baselines import tfidf_char_run
     from eval.datasets import load_dataset
     from eval.metrics import _ranx_scores, compute_metrics
     from eval.runner import retrieve
 
-    dataset = load_dataset(dataset_spec)
+    dataset = load_dataset(dataset_spec, split)
     query_lang = {q.id: q.lang for q in dataset.queries}
     query_sectors = {q.id: q.sectors for q in dataset.queries if q.sectors}
     runs, metrics, curves = {}, {}, {}
@@ -66,7 +66,9 @@ def build_config(mode: str | None, encoders: list[str] | None, lexical_weight: f
 
 @handle_errors
 def evaluate(
-    dataset: str = typer.Argument(..., help="A BEIR folder, or a demo corpus split: train, dev or test"),
+    dataset: str = typer.Argument(..., help="A BEIR folder, a demo corpus split (train, dev, test), or a folder "
+                                            "with challenges.jsonl + innovators.jsonl + pairs.tsv"),
+    split: str = typer.Option("test", help="Split of pairs.tsv to evaluate, for a folder in the project's format"),
     out: Path = typer.Option(None, "--out", help="Results folder (default: runs/<dataset>-<time>)"),
     mode: str = typer.Option(None, help="dense | lexical | hybrid (default: the service's default, hybrid)"),
     encoder: list[str] = typer.Option(None, "--encoder", help="Dense encoder id (repeatable; replaces the default set)"),
@@ -98,7 +100,7 @@ def evaluate(
     configs: dict[str, Any] = {"evaluated": main}
     configs.update({name: registry[name] for name in config or []})
     started = time.perf_counter()
-    ds, runs, metrics, curves = evaluate_configs(dataset, configs, settings.cache_dir, k, progress)
+    ds, runs, metrics, curves = evaluate_configs(dataset, configs, settings.cache_dir, k, progress, split)
     out = out or Path("runs") / f"{ds.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics["evaluated"], indent=2), encoding="utf-8")

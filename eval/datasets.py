@@ -61,13 +61,18 @@ def from_demo_split(split: str, directory: Path = DEMO_DIR) -> EvalDataset:
     return EvalDataset(f"demo-{split}", docs, queries, qrels)
 
 
-def load_dataset(spec: str) -> EvalDataset:
-    """A demo split name (train/dev/test) or a path to a BEIR folder."""
+def load_dataset(spec: str, split: str = "test") -> EvalDataset:
+    """A demo split name (train/dev/test), a BEIR folder, or a folder in the project's own format
+    (challenges.jsonl + innovators.jsonl + pairs.tsv, as in corpora/demo) evaluated on `split`."""
     if spec in SPLITS:
         return from_demo_split(spec)
     if spec.startswith("demo-") and spec[5:] in SPLITS:
         return from_demo_split(spec[5:])
     path = Path(spec)
     if not path.is_dir():
-        raise FileNotFoundError(f"{spec!r} is neither a split ({', '.join(SPLITS)}) nor a BEIR folder")
+        raise FileNotFoundError(f"{spec!r} is neither a split ({', '.join(SPLITS)}) nor a folder")
+    if (path / "pairs.tsv").exists() and (path / "challenges.jsonl").exists():
+        dataset = from_demo_split(split, path)
+        dataset.name = f"{path.name}-{split}"
+        return dataset
     return from_beir(path)

@@ -96,3 +96,27 @@ def test_eval_on_a_beir_folder_writes_metrics(tmp_path, cache_dir):
     assert "en->th" in metrics["slices"] and "th->en" in metrics["slices"]
     assert (out / "run.trec").exists() and (out / "report.md").exists() and (out / "report.html").exists()
     assert json.loads(proc.stdout)["ndcg@10"] == pytest.approx(metrics["ndcg@10"], abs=1e-4)
+
+
+def test_eval_on_a_folder_in_the_project_format(tmp_path, cache_dir, small_corpus):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in ("challenges.jsonl", "innovators.jsonl"):
+        (folder / name).write_bytes((small_corpus / name).read_bytes())
+    from matcher.corpora import load_challenges, load_innovators
+
+    challenges = load_challenges(folder / "challenges.jsonl")
+    innovators = load_innovators(folder / "innovators.jsonl")
+    rows = ["challenge_id\tinnovator_id\tgrade\tsplit"]
+    for c in challenges[:4]:
+        for i in innovators:
+            if set(c.themes) & set(i.themes):
+                rows.append(f"{c.id}\t{i.id}\t2\tdev")
+    (folder / "pairs.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "cache").symlink_to(cache_dir, target_is_directory=True)
+    run("eval", str(folder), "--split", "dev", "--mode", "lexical", "--out", str(tmp_path / "out"), "--no-progress",
+        data_dir=data)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["queries"] == 4 and 0 < metrics["ndcg@10"] <= 1
