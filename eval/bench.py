@@ -38,7 +38,6 @@ def _timed(fn, repeats: int) -> list[float]:
 
 
 def build_throughput(show_progress: bool | None) -> dict[str, float]:
-    from eval.cli import evaluate_configs  # noqa: F401  (keeps heavy imports out of module import)
     from matcher.cli.index import build_index
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -70,6 +70,11 @@ class Hit:
     lang: str
     explanation: dict[str, Any]
 
+    def to_dict(self, **extra: Any) -> dict[str, Any]:
+        """The JSON shape shared by the CLI and the API."""
+        return {"rank": self.rank, "id": self.key, "title": self.title, "score": round(self.score, 4),
+                "language": self.lang, **extra, "explanation": self.explanation}
+
 
 def build_queries(texts: Sequence[str], encoders: Mapping[str, Encoder], *, sectors: Sequence[list[str]] | None = None,
                   themes: Sequence[list[str]] | None = None, show_progress: bool | None = False) -> list[Query]:

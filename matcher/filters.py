@@ -27,6 +27,17 @@ class Filters(BaseModel):
     language: list[str] = Field(default_factory=list)
     min_trl: int | None = Field(default=None, ge=1, le=9)
 
+    @classmethod
+    def from_labels(cls, *, sectors=None, themes=None, district=None, kind=None, status=None, language=None,
+                    min_trl: int | None = None) -> "Filters":
+        """Build from user input: taxonomy keys or Thai/English labels (ValueError names the vocabulary)."""
+        from matcher import taxonomy
+
+        return cls(sectors=[taxonomy.resolve("sector", v) for v in sectors or []],
+                   themes=[taxonomy.resolve("theme", v) for v in themes or []],
+                   district=[taxonomy.resolve("district", v) for v in district or []],
+                   kind=list(kind or []), status=list(status or []), language=list(language or []), min_trl=min_trl)
+
     def is_empty(self) -> bool:
         return self.min_trl is None and not any(getattr(self, f) for f in SET_FACETS)
 

@@ -9,7 +9,6 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matcher import taxonomy
 from matcher.filters import Filters
 
 from service import operations as ops
@@ -24,22 +23,16 @@ router = APIRouter(prefix="/v1")
 Record = dict[str, Any]
 
 
-def _filters(sector: list[str] | None, theme: list[str] | None, district: list[str] | None, kind: list[str] | None,
-             language: list[str] | None, min_trl: int | None) -> Filters:
-    try:
-        return Filters(sectors=[taxonomy.resolve("sector", s) for s in sector or []],
-                       themes=[taxonomy.resolve("theme", t) for t in theme or []],
-                       district=[taxonomy.resolve("district", d) for d in district or []],
-                       kind=kind or [], language=language or [], min_trl=min_trl)
-    except ValueError as exc:
-        field = str(exc).split()[1] if str(exc).startswith("unknown") else None
-        raise invalid(str(exc), field) from None
-
-
 def filter_params(sector: list[str] | None = Query(None), theme: list[str] | None = Query(None),
                   district: list[str] | None = Query(None), kind: list[str] | None = Query(None),
                   language: list[str] | None = Query(None), min_trl: int | None = Query(None, ge=1, le=9)) -> Filters:
-    return _filters(sector, theme, district, kind, language, min_trl)
+    """Query-string filters; keys or Thai/English labels. A 422 names the offending parameter."""
+    try:
+        return Filters.from_labels(sectors=sector, themes=theme, district=district, kind=kind, language=language,
+                                   min_trl=min_trl)
+    except ValueError as exc:
+        field = str(exc).split()[1] if str(exc).startswith("unknown") else None
+        raise invalid(str(exc), field) from None
 
 
 def csv_response(content: str, name: str) -> Response:

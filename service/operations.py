@@ -154,8 +154,7 @@ def latest_decisions(session: Session, challenge_id: str) -> dict[str, str]:
 
 
 def hits_payload(hits: list[Hit], decisions: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return [{"rank": h.rank, "id": h.key, "title": h.title, "score": round(h.score, 4), "language": h.lang,
-             "decision": (decisions or {}).get(h.key), "explanation": h.explanation} for h in hits]
+    return [h.to_dict(decision=(decisions or {}).get(h.key)) for h in hits]
 
 
 def retrieval_config(mode: str | None) -> RetrievalConfig | None:

@@ -52,7 +52,7 @@ def data_dir_option() -> Any:
 
 
 def resolve_settings(data_dir: Path | None):
-    from matcher.settings import Settings, get_settings
+    from matcher.settings import get_settings
 
     from matcher.index.dense import set_search_threads
 

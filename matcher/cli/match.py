@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import typer
 
 from matcher.cli.common import EXIT_USAGE, data_dir_option, fail, handle_errors, print_json, resolve_settings
-
-
-def hits_to_dicts(hits) -> list[dict[str, Any]]:
-    return [{"rank": h.rank, "id": h.key, "title": h.title, "score": round(h.score, 4), "language": h.lang,
-             "explanation": h.explanation} for h in hits]
 
 
 def print_table(title: str, hits, lang: str = "en") -> None:
@@ -47,7 +40,6 @@ def match(
     data_dir: Path = data_dir_option(),
 ) -> None:
     """Rank innovators for a challenge, challenges for an innovator, or either for free text."""
-    from matcher import taxonomy
     from matcher.config import RetrievalConfig
     from matcher.engine import open_engine
     from matcher.filters import Filters
@@ -57,11 +49,8 @@ def match(
         fail("give exactly one of --challenge, --innovator or --text", EXIT_USAGE)
     settings = resolve_settings(data_dir)
     config = RetrievalConfig(mode=mode) if mode else RetrievalConfig()
-    filters = Filters(
-        sectors=[taxonomy.resolve("sector", s) for s in sector or []],
-        themes=[taxonomy.resolve("theme", t) for t in theme or []],
-        district=[taxonomy.resolve("district", d) for d in district or []],
-        kind=kind or [], status=status or [], language=language or [], min_trl=min_trl)
+    filters = Filters.from_labels(sectors=sector, themes=theme, district=district, kind=kind, status=status,
+                                  language=language, min_trl=min_trl)
     engine = open_engine(settings.index_dir, settings.cache_dir, config)
     if challenge is not None:
         hits, title = engine.match_challenge(challenge, k, filters), f"Innovators for {challenge}"
@@ -71,6 +60,6 @@ def match(
         hits, title = engine.search_text(text, target, k, filters), f"{target.capitalize()} for the text"
     if as_json:
         print_json({"query": {"challenge": challenge, "innovator": innovator, "text": text, "target": target},
-                    "count": len(hits), "data": hits_to_dicts(hits)})
+                    "count": len(hits), "data": [h.to_dict() for h in hits]})
     else:
         print_table(title, hits, lang)

@@ -146,8 +146,8 @@ class DenseIndex:
             params = faiss.SearchParameters(sel=faiss.IDSelectorNot(faiss.IDSelectorBatch(ids)))
         fetch = min(k, len(self))
         scores, labels = self._index.search(queries, fetch, params=params)
-        return [[(self._keys[int(l)], float(s)) for s, l in zip(row_s, row_l) if l >= 0 and int(l) in self._keys]
-                for row_s, row_l in zip(scores, labels)]
+        return [[(self._keys[int(label)], float(score)) for score, label in zip(row_s, row_l)
+                 if label >= 0 and int(label) in self._keys] for row_s, row_l in zip(scores, labels)]
 
     def _exact_subset(self, queries: np.ndarray, keys: list[str], k: int) -> list[list[tuple[str, float]]]:
         if not keys:
