@@ -38,9 +38,10 @@ class EvalDataset:
 
 def from_beir(folder: Path) -> EvalDataset:
     data = load_beir(folder)
-    docs = [IndexDoc(did, beir_doc_text(d), str(d.get("title") or ""), "", dict(d.get("metadata") or {}))
+    docs = [IndexDoc(did, beir_doc_text(d), str(d.get("title") or ""), "",
+                     d["metadata"] if isinstance(d.get("metadata"), dict) else {})
             for did, d in data.corpus.items()]
-    queries = [EvalQuery(qid, q["text"], detect_language(q["text"])) for qid, q in data.queries.items()]
+    queries = [EvalQuery(qid, str(q["text"]), detect_language(str(q["text"]))) for qid, q in data.queries.items()]
     return EvalDataset(Path(folder).name, docs, queries, data.qrels)
 
 
