@@ -55,6 +55,7 @@ def test_agency_posts_thai_pain_point_and_accepts_a_suggestion(browser, server, 
     assert "ศูนย์นวัตกรรม" in page.content()
     shot(page, "home-th")
     page.goto(f"{server}/login")
+    shot(page, "login")
     page.fill("#api_key", agency_key)
     page.click("#login-button")
     page.wait_for_url("**/agency")
