@@ -26,7 +26,7 @@ from matcher.index.lexical import LexicalIndex
 from matcher.index.manifest import (IndexCorruptError, IndexMismatchError, atomic_write_bytes, read_manifest,
                                     write_manifest)
 from matcher.ranking import LEXICAL, ComponentScores, fuse
-from matcher.text import detect_language, display_terms, is_blank, tokenize
+from matcher.text import analyze, detect_language, is_blank, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,8 @@ def build_queries(texts: Sequence[str], encoders: Mapping[str, Encoder], *, sect
     vectors = {eid: enc.encode_queries(texts, show_progress) for eid, enc in encoders.items()}
     out = []
     for i, text in enumerate(texts):
-        out.append(Query(text=text, lang=detect_language(text), tokens=tokenize(text), terms=display_terms(text),
+        tokens, terms = analyze(text)
+        out.append(Query(text=text, lang=detect_language(text), tokens=tokens, terms=terms,
                          vectors={eid: v[i] for eid, v in vectors.items()},
                          sectors=list(sectors[i]) if sectors else [], themes=list(themes[i]) if themes else []))
     return out

@@ -87,39 +87,33 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(text: str, *, stem: bool = True) -> list[str]:
-    """Lexical tokens: newmm segments Thai, English is lower-cased and stemmed, stop words dropped.
+def analyze(text: str) -> tuple[list[str], dict[str, str]]:
+    """One newmm pass: the lexical tokens, and each token's first surface form (for explanations).
 
-    A regex tokenizer would keep an unspaced Thai sentence as one giant token, so Thai must go
+    Tokens: newmm segments Thai, English is lower-cased and stemmed, stop words are dropped. A
+    regex tokenizer would keep an unspaced Thai sentence as one giant token, so Thai must go
     through a dictionary segmenter to make BM25 meaningful.
     """
     from pythainlp.tokenize import word_tokenize
 
-    text = normalize(text).lower()
+    text = normalize(text)
     if not text:
-        return []
+        return [], {}
     stops = _stopwords()
-    tokens = []
-    for token in word_tokenize(text, engine="newmm", keep_whitespace=False):
-        token = token.strip()
+    tokens: list[str] = []
+    surfaces: dict[str, str] = {}
+    for surface in word_tokenize(text, engine="newmm", keep_whitespace=False):
+        surface = surface.strip()
+        token = surface.lower()
         if not token or token in stops or not _WORDISH.search(token):
             continue
-        if stem and token.isascii() and token.isalpha():
+        if token.isascii() and token.isalpha():
             token = _stemmer().stemWord(token)
         tokens.append(token)
-    return tokens
+        surfaces.setdefault(token, surface)
+    return tokens, surfaces
 
 
-def display_terms(text: str) -> dict[str, str]:
-    """Map each lexical token of a text to its first surface form, for readable explanations."""
-    from pythainlp.tokenize import word_tokenize
-
-    out: dict[str, str] = {}
-    stops = _stopwords()
-    for surface in word_tokenize(normalize(text), engine="newmm", keep_whitespace=False):
-        low = surface.strip().lower()
-        if not low or low in stops or not _WORDISH.search(low):
-            continue
-        key = _stemmer().stemWord(low) if low.isascii() and low.isalpha() else low
-        out.setdefault(key, surface.strip())
-    return out
+def tokenize(text: str) -> list[str]:
+    """Lexical tokens for BM25 (see `analyze`)."""
+    return analyze(text)[0]
