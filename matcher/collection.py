@@ -186,25 +186,26 @@ class Collection:
     def _search(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None, exclude: set[str],
                 explain: bool) -> list[Hit]:
         dense, lexical_weight = self._components(config)
+        # Filters restrict retrieval itself; a handful of excluded ids (rejected innovators,
+        # confidential challenges) is cheaper to over-fetch and drop than to turn into a selector.
         allowed = self.facets.allowed(filters)
-        if exclude:
-            allowed = (set(self.docs) if allowed is None else allowed) - exclude
         if allowed is not None and not allowed:
             return []
         universe = len(self.docs) if allowed is None else len(allowed)
         lexical_all = self.lexical.scores(query.tokens, allowed) if lexical_weight > 0 else None
         # Pool: every allowed doc for small collections, else the union of each component's top.
-        if universe <= max(config.exhaustive_below, k):
-            pool = list(self.docs) if allowed is None else [key for key in self.docs if key in allowed]
+        if universe <= max(config.exhaustive_below, k + len(exclude)):
+            pool = [key for key in self.docs if (allowed is None or key in allowed) and key not in exclude]
         else:
+            depth = config.pool_size + len(exclude)
             found: dict[str, None] = {}
             for eid, _ in dense:
-                for key, _score in self.dense[eid].search(query.vectors[eid][None, :], config.pool_size, allowed)[0]:
+                for key, _score in self.dense[eid].search(query.vectors[eid][None, :], depth, allowed)[0]:
                     found[key] = None
             if lexical_all is not None:
-                for key, _score in self.lexical.top(*lexical_all, config.pool_size):
+                for key, _score in self.lexical.top(*lexical_all, depth):
                     found[key] = None
-            pool = list(found)
+            pool = [key for key in found if key not in exclude]
         if not pool:
             return []
         components = [ComponentScores(eid, self.dense[eid].scores(query.vectors[eid], pool), weight) for eid, weight in dense]

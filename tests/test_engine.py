@@ -99,3 +99,14 @@ def test_add_update_remove_single_records(engine):
     assert engine.collection("challenges").docs["ch-new"].facets["status"] == "closed"
     assert engine.remove("challenges", ["ch-new"]) == 1
     assert all(h.key != "ch-new" for h in engine.search_text("ผักตบชวา", "challenges", k=50))
+
+
+@pytest.mark.parametrize("exhaustive_below", [0, 2000])
+def test_excluded_records_never_come_back_in_either_retrieval_path(engine, small_records, exhaustive_below):
+    config = RetrievalConfig(exhaustive_below=exhaustive_below, pool_size=10)
+    cid = small_records[0][0].id
+    before = [h.key for h in engine.match_challenge(cid, k=5, config=config)]
+    after = [h.key for h in engine.match_challenge(cid, k=5, config=config, exclude=before[:2])]
+    assert len(after) == 5 and not set(after) & set(before[:2])
+    # scores are standardised over the candidate pool, so neighbours may swap, but the next best stay
+    assert len(set(after) & set(before[2:5])) >= 2
