@@ -37,7 +37,7 @@ def evaluate_configs(dataset_spec: str, configs: dict[str, Any], cache_dir: Path
     """Run every configuration on one dataset; returns (dataset, runs, metrics, recall curves)."""
     from eval.baselines import tfidf_char_run
     from eval.datasets import load_dataset
-    from eval.metrics import _ranx_scores, compute_metrics
+    from eval.metrics import ranx_scores, compute_metrics
     from eval.runner import retrieve
 
     dataset = load_dataset(dataset_spec, split)
@@ -48,7 +48,7 @@ def evaluate_configs(dataset_spec: str, configs: dict[str, Any], cache_dir: Path
         run = tfidf_char_run(dataset, k) if config is None else retrieve(dataset, config, k, cache_dir, show_progress)
         runs[name] = run
         metrics[name] = compute_metrics(dataset.qrels, run, query_lang, dataset.doc_lang, query_sectors)
-        curves[name] = {kk: v for kk, v in zip(RECALL_KS, _ranx_scores(dataset.qrels, run, [f"recall@{x}" for x in RECALL_KS]).values())}
+        curves[name] = {kk: v for kk, v in zip(RECALL_KS, ranx_scores(dataset.qrels, run, [f"recall@{x}" for x in RECALL_KS]).values())}
     return dataset, runs, metrics, curves
 
 

@@ -11,7 +11,7 @@ METRICS = ["ndcg@10", "mrr@10", "recall@10", "recall@50", "recall@100", "map"]
 TOP_N = 10
 
 
-def _ranx_scores(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]],
+def ranx_scores(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]],
                  metrics: list[str]) -> dict[str, float]:
     from ranx import Qrels, Run, evaluate
 
@@ -82,10 +82,10 @@ def compute_metrics(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Ma
                     metrics: list[str] | None = None) -> dict[str, Any]:
     """The metrics.json payload: metric names at the top level, then `slices` with the same keys."""
     metrics = metrics or METRICS
-    out: dict[str, Any] = _ranx_scores(qrels, run, metrics)
+    out: dict[str, Any] = ranx_scores(qrels, run, metrics)
     out["slices"] = {}
     for name, sub in sorted(slice_qrels(qrels, query_lang, doc_lang, query_sectors).items()):
-        out["slices"][name] = {**_ranx_scores(sub, run, metrics), "queries": len(sub)}
+        out["slices"][name] = {**ranx_scores(sub, run, metrics), "queries": len(sub)}
     out["queries"] = sum(1 for rel in qrels.values() if any(g > 0 for g in rel.values()))
     out["language_preference"] = language_preference(run, qrels, query_lang, doc_lang)
     return out

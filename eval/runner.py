@@ -20,15 +20,8 @@ def retrieve(dataset: EvalDataset, config: RetrievalConfig, k: int = 100, cache_
     """Index the dataset's documents with the configuration's encoders and rank them for each query."""
     encoder_ids = [] if config.mode == "lexical" else config.encoder_ids
     encoders = {eid: get_encoder(eid, cache_dir) for eid in encoder_ids}
-    # A lexical-only run still needs a (tiny) collection; give it a dummy dimension, no vectors.
-    collection = Collection(encoder_ids or ["none"], {eid: e.dimension for eid, e in encoders.items()} or {"none": 1},
-                            name=dataset.name)
-    if encoders:
-        collection.upsert(dataset.docs, encoders, show_progress=show_progress)
-    else:
-        import numpy as np
-
-        collection.upsert(dataset.docs, {}, vectors={"none": np.ones((len(dataset.docs), 1), dtype="float32")})
+    collection = Collection.for_encoders(encoders, name=dataset.name)  # no encoders: lexical only
+    collection.upsert(dataset.docs, encoders, show_progress=show_progress)
     queries = build_queries([q.text for q in dataset.queries], encoders, sectors=[q.sectors for q in dataset.queries],
                             themes=[q.themes for q in dataset.queries], show_progress=show_progress)
     from tqdm.auto import tqdm

@@ -98,7 +98,7 @@ def compare_models(base: Path, tuned: Path, cache_dir: Path | None) -> dict[str,
     from matcher.config import DenseComponent, RetrievalConfig
 
     from eval.datasets import load_dataset
-    from eval.metrics import _ranx_scores, compare_runs
+    from eval.metrics import ranx_scores, compare_runs
     from eval.runner import retrieve
 
     out: dict[str, Any] = {}
@@ -107,7 +107,7 @@ def compare_models(base: Path, tuned: Path, cache_dir: Path | None) -> dict[str,
     test = load_dataset("test")
     runs = {name: retrieve(test, cfg, 100, cache_dir, False) for name, cfg in configs.items()}
     for name, run in runs.items():
-        out[name] = {"test ndcg@10": _ranx_scores(test.qrels, run, ["ndcg@10"])["ndcg@10"]}
+        out[name] = {"test ndcg@10": ranx_scores(test.qrels, run, ["ndcg@10"])["ndcg@10"]}
     comparison = compare_runs(test.qrels, runs, ["ndcg@10"])
     p_value = comparison.get("fine-tuned", {}).get("comparisons", {}).get("base", {}).get("ndcg@10")
     out["p_value_ndcg@10"] = p_value
@@ -115,7 +115,7 @@ def compare_models(base: Path, tuned: Path, cache_dir: Path | None) -> dict[str,
         tatoeba = load_dataset(str(TATOEBA))
         for name, cfg in configs.items():
             run = retrieve(tatoeba, cfg, 10, cache_dir, False)
-            out[name]["tatoeba-th2en recall@1"] = _ranx_scores(tatoeba.qrels, run, ["recall@1"])["recall@1"]
+            out[name]["tatoeba-th2en recall@1"] = ranx_scores(tatoeba.qrels, run, ["recall@1"])["recall@1"]
     return out
 
 

@@ -103,12 +103,13 @@ def _safe(encoder_id: str) -> str:
 
 
 class Collection:
-    """Documents of one kind (challenges, innovators, or a benchmark corpus)."""
+    """Documents of one kind (challenges, innovators, or a benchmark corpus).
+
+    With no encoders it is a lexical-only collection (BM25 and facets).
+    """
 
     def __init__(self, encoder_ids: Sequence[str], dimensions: Mapping[str, int], dense_kind: IndexKind = "flat",
                  name: str = "collection"):
-        if not encoder_ids:
-            raise ValueError("a collection needs at least one encoder")
         self.name = name
         self.encoder_ids = list(encoder_ids)
         self.dense_kind = dense_kind

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -35,13 +34,6 @@ class UnknownRecordError(KeyError):
 
     def __str__(self) -> str:
         return f"unknown {self.side[:-1]} id {self.key!r}"
-
-
-@dataclass
-class EngineStatus:
-    challenges: int
-    innovators: int
-    encoders: list[str]
 
 
 class MatchEngine:
@@ -102,10 +94,6 @@ class MatchEngine:
     @staticmethod
     def index_exists(index_dir: Path) -> bool:
         return all((Path(index_dir) / side / "manifest.json").exists() for side in SIDES)
-
-    def status(self) -> EngineStatus:
-        return EngineStatus(len(self.collection("challenges")), len(self.collection("innovators")),
-                            list(self.config.encoder_ids))
 
     # --- matching ------------------------------------------------------------------------------
 
