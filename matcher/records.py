@@ -83,6 +83,20 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, use_enum_values=True, validate_default=True)
 
 
+ContactText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Contact(_Record):
+    """How to reach the person behind a record; every field optional, shown only where policy allows."""
+
+    person: ContactText | None = None
+    email: Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)] | None = None
+    phone: Annotated[str, Field(max_length=40, pattern=r"^[0-9+()\-. ]{6,40}$")] | None = None
+    website: Annotated[str, Field(max_length=300, pattern=r"^https?://\S+$")] | None = None
+    line_id: Annotated[str, Field(max_length=60)] | None = None
+
+
 class Challenge(_Record):
     """A pain point posted by a BMA agency or district office."""
 
@@ -99,6 +113,7 @@ class Challenge(_Record):
     deadline: date | None = None
     budget_min_thb: float | None = Field(default=None, ge=0)
     budget_max_thb: float | None = Field(default=None, ge=0)
+    contact: Contact | None = None
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
 
@@ -136,6 +151,8 @@ class Innovator(_Record):
     themes: Themes = Field(default_factory=list)
     district: District = None
     languages: list[Literal["th", "en"]] = Field(default_factory=lambda: ["th"], min_length=1)
+    contact: Contact | None = None
+    share_contact: bool = Field(default=True, description="Show the contact to agencies this innovator is suggested to")
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
 
