@@ -104,7 +104,7 @@ def bench(n_large: int = typer.Option(100_000, help="Synthetic innovators for th
     from datetime import datetime, timezone
 
     from eval.cli import machine_description
-    from matcher.collection import build_queries
+    from matcher.collection import Collection, EncodedDocs
     from matcher.corpora import load_challenges, load_innovators
     from matcher.documents import challenge_doc, innovator_doc
     from matcher.engine import MatchEngine
@@ -117,8 +117,8 @@ def bench(n_large: int = typer.Option(100_000, help="Synthetic innovators for th
     try:
         engine = MatchEngine(cache_dir=cache)
         challenges = load_challenges(DEMO_DIR / "challenges.jsonl")
-        engine.upsert("challenges", [challenge_doc(c) for c in challenges], progress)
-        engine.upsert("innovators", [innovator_doc(i) for i in load_innovators(DEMO_DIR / "innovators.jsonl")], progress)
+        engine.build("challenges", [challenge_doc(c) for c in challenges], progress)
+        engine.build("innovators", [innovator_doc(i) for i in load_innovators(DEMO_DIR / "innovators.jsonl")], progress)
         sample = [c.id for c in challenges[::16]]
         stats["latency_400"] = latency(engine, sample, repeats)
         texts = ["ระบบแจ้งเตือนน้ำท่วมด้วยเซนเซอร์วัดระดับน้ำ", "low-cost PM2.5 sensors for schools",
@@ -128,15 +128,16 @@ def bench(n_large: int = typer.Option(100_000, help="Synthetic innovators for th
         for i, text in enumerate(texts * repeats):
             unique = f"{text} {i}"  # defeat the embedding cache: a fresh text each time
             free += _timed(lambda t=unique: engine.search_text(t, "innovators", 10), 1)
-            encode += _timed(lambda t=unique + "x": build_queries([t], engine.encoders), 1)
+            encode += _timed(lambda t=unique + "x": engine.collection("innovators").text_queries([t]), 1)
         stats["free_text"] = {"p50_ms": percentile(free, 50), "p95_ms": percentile(free, 95),
                               "encode_p50_ms": percentile(encode, 50)}
         docs, vectors = synthetic_innovators(engine, n_large)
         for kind in ("flat", "hnsw"):
             big = MatchEngine(cache_dir=cache, dense_kind=kind)
-            big.collections["challenges"] = engine.collection("challenges")
+            big.set_collection("challenges", engine.collection("challenges"))
             start = time.perf_counter()
-            big.collection("innovators").upsert(docs, {}, vectors=vectors)
+            big.set_collection("innovators", Collection.build(
+                "innovators", docs, big.encoders, kind, EncodedDocs([d.key for d in docs], vectors, vectors)))
             big.match_challenge(sample[0], 10)  # builds BM25 once
             stats[f"latency_100k_{kind}"] = {**latency(big, sample, repeats), "build_s": time.perf_counter() - start}
             del big

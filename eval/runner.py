@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from matcher.collection import Collection, build_queries
+from matcher.collection import Collection
 from matcher.config import RetrievalConfig
 from matcher.encoders import get_encoder
 from matcher.encoders.base import show_progress_default
@@ -20,10 +20,9 @@ def retrieve(dataset: EvalDataset, config: RetrievalConfig, k: int = 100, cache_
     """Index the dataset's documents with the configuration's encoders and rank them for each query."""
     encoder_ids = [] if config.mode == "lexical" else config.encoder_ids
     encoders = {eid: get_encoder(eid, cache_dir) for eid in encoder_ids}
-    collection = Collection.for_encoders(encoders, name=dataset.name)  # no encoders: lexical only
-    collection.upsert(dataset.docs, encoders, show_progress=show_progress)
-    queries = build_queries([q.text for q in dataset.queries], encoders, sectors=[q.sectors for q in dataset.queries],
-                            themes=[q.themes for q in dataset.queries], show_progress=show_progress)
+    collection = Collection.build(dataset.name, dataset.docs, encoders, "flat", show_progress=show_progress)
+    queries = collection.text_queries([q.text for q in dataset.queries], sectors=[q.sectors for q in dataset.queries],
+                                      themes=[q.themes for q in dataset.queries], show_progress=show_progress)
     from tqdm.auto import tqdm
 
     run: dict[str, dict[str, float]] = {}

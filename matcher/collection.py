@@ -1,7 +1,11 @@
-"""A searchable collection: documents, one dense index per encoder, BM25, facets, persistence.
+"""A searchable collection: documents, its encoders, one dense index per encoder, BM25, facets.
 
-This is the unit the CLI, the service and the evaluation all share. Writes and reads take one
-lock, so a search never sees a half-applied update.
+This is the unit the CLI, the service and the evaluation all share, built by one path
+(`Collection.build`). A collection owns its encoders: it encodes its own documents and queries,
+keeps every record's document- *and* query-mode vectors (a stored record is later used as a
+query), and records each encoder's fingerprint in its manifest, so vectors of another model or
+other centering means are refused on load. Searches share a readers-writer lock; a write (a few
+records) excludes them only while it is applied, so a search never sees a half-applied update.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from matcher.config import RetrievalConfig
 from matcher.encoders import Encoder
 from matcher.explain import explanation, overlap_labels, shared_terms
 from matcher.filters import FacetIndex, Filters
-from matcher.index.dense import DenseIndex, IndexKind
+from matcher.index.dense import DenseIndex, IndexKind, VectorStore, choose_kind, choose_store_dtype
 from matcher.index.lexical import LexicalIndex
+from matcher.locking import ReadWriteLock
 from matcher.index.manifest import (IndexCorruptError, IndexMismatchError, atomic_write_bytes, read_manifest,
                                     write_manifest)
 from matcher.ranking import LEXICAL, ComponentScores, fuse
@@ -76,17 +81,44 @@ class Hit:
                 "language": self.lang, **extra, "explanation": self.explanation}
 
 
+@dataclass
+class EncodedDocs:
+    """Document- and query-mode vectors of some records, per encoder id, rows in `keys` order."""
+
+    keys: list[str]
+    documents: dict[str, np.ndarray]
+    queries: dict[str, np.ndarray]
+
+    def subset(self, keys: Sequence[str]) -> "EncodedDocs":
+        position = {k: i for i, k in enumerate(self.keys)}
+        rows = [position[k] for k in keys]
+        return EncodedDocs(list(keys), {e: v[rows] for e, v in self.documents.items()},
+                           {e: v[rows] for e, v in self.queries.items()})
+
+
+def make_query(text: str, vectors: Mapping[str, np.ndarray], sectors: Sequence[str] = (),
+               themes: Sequence[str] = (), lang: str | None = None) -> Query:
+    """A query from its text and already computed vectors (tokens and language derived here)."""
+    tokens, terms = analyze(text)
+    return Query(text=text, lang=lang or detect_language(text), tokens=tokens, terms=terms,
+                 vectors=dict(vectors), sectors=list(sectors), themes=list(themes))
+
+
 def build_queries(texts: Sequence[str], encoders: Mapping[str, Encoder], *, sectors: Sequence[list[str]] | None = None,
                   themes: Sequence[list[str]] | None = None, show_progress: bool | None = False) -> list[Query]:
-    """Encode many queries at once (batched per encoder) and tokenize them."""
+    """Encode many free-text queries at once (batched per encoder) and tokenize them."""
     vectors = {eid: enc.encode_queries(texts, show_progress) for eid, enc in encoders.items()}
-    out = []
-    for i, text in enumerate(texts):
-        tokens, terms = analyze(text)
-        out.append(Query(text=text, lang=detect_language(text), tokens=tokens, terms=terms,
-                         vectors={eid: v[i] for eid, v in vectors.items()},
-                         sectors=list(sectors[i]) if sectors else [], themes=list(themes[i]) if themes else []))
-    return out
+    return [make_query(text, {eid: v[i] for eid, v in vectors.items()}, sectors[i] if sectors else (),
+                       themes[i] if themes else ()) for i, text in enumerate(texts)]
+
+
+def encode_docs(docs: Sequence[IndexDoc], encoders: Mapping[str, Encoder],
+                show_progress: bool | None = False) -> EncodedDocs:
+    """Both modes of every encoder for these records; the costly step, done outside any lock."""
+    texts = [d.text for d in docs]
+    return EncodedDocs([d.key for d in docs],
+                       {eid: enc.encode_documents(texts, show_progress) for eid, enc in encoders.items()},
+                       {eid: enc.encode_queries(texts, show_progress) for eid, enc in encoders.items()})
 
 
 def fingerprint_docs(docs: Iterable[IndexDoc]) -> str:
@@ -108,20 +140,40 @@ class Collection:
     With no encoders it is a lexical-only collection (BM25 and facets).
     """
 
-    def __init__(self, encoder_ids: Sequence[str], dimensions: Mapping[str, int], dense_kind: IndexKind = "flat",
-                 name: str = "collection"):
+    def __init__(self, encoders: Mapping[str, Encoder], dense_kind: IndexKind = "flat", name: str = "collection",
+                 store_dtype: str = "float32", ivf_lists: int = 256):
         self.name = name
-        self.encoder_ids = list(encoder_ids)
+        self.encoders: dict[str, Encoder] = dict(encoders)
         self.dense_kind = dense_kind
         self.docs: dict[str, IndexDoc] = {}
-        self.dense = {eid: DenseIndex(int(dimensions[eid]), dense_kind) for eid in self.encoder_ids}
+        self.dense = {eid: DenseIndex(int(enc.dimension), dense_kind, ivf_lists=ivf_lists, store_dtype=store_dtype)
+                      for eid, enc in self.encoders.items()}
+        self.query_vectors = {eid: VectorStore(int(enc.dimension), store_dtype) for eid, enc in self.encoders.items()}
         self.lexical = LexicalIndex()
         self.facets = FacetIndex()
-        self._lock = threading.RLock()
+        self.lock = ReadWriteLock()
+        self.manifest: dict[str, Any] = {}
 
     @classmethod
-    def for_encoders(cls, encoders: Mapping[str, Encoder], **kwargs: Any) -> "Collection":
-        return cls(list(encoders), {eid: e.dimension for eid, e in encoders.items()}, **kwargs)
+    def build(cls, name: str, docs: Sequence[IndexDoc], encoders: Mapping[str, Encoder], dense_kind: str = "auto",
+              encoded: EncodedDocs | None = None, show_progress: bool | None = False,
+              expected_size: int | None = None) -> "Collection":
+        """The one way to make a collection from records: the CLI, the service and the evaluation
+        all call it. `auto` picks the index kind and the re-scoring precision from the size
+        (`expected_size` when records will keep arriving after these)."""
+        size = max(len(docs), expected_size or 0)
+        kind = choose_kind(dense_kind, size)
+        ivf_lists = max(64, min(4096, int(4 * size ** 0.5)))
+        out = cls(encoders, kind, name, choose_store_dtype(size), ivf_lists)
+        out.upsert(docs, encoded, show_progress)
+        return out
+
+    @property
+    def encoder_ids(self) -> list[str]:
+        return list(self.encoders)
+
+    def fingerprints(self) -> dict[str, str]:
+        return {eid: enc.fingerprint for eid, enc in self.encoders.items()}
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -131,39 +183,68 @@ class Collection:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def upsert(self, docs: Sequence[IndexDoc], encoders: Mapping[str, Encoder], show_progress: bool | None = False,
-               vectors: Mapping[str, np.ndarray] | None = None) -> None:
-        """Add or replace documents. Encoding happens before the lock, so readers are not blocked."""
-        if not docs:
-            return
+    def encode(self, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> EncodedDocs:
+        return encode_docs(docs, self.encoders, show_progress)
+
+    def upsert(self, docs: Sequence[IndexDoc], encoded: EncodedDocs | None = None,
+               show_progress: bool | None = False) -> EncodedDocs:
+        """Add or replace documents in O(these documents). Encoding (when `encoded` is not given)
+        happens before the lock, so readers are not blocked by it. Returns the vectors used."""
         keys = [d.key for d in docs]
         if len(set(keys)) != len(keys):
             raise ValueError("duplicate document keys in one upsert")
-        missing = [eid for eid in self.encoder_ids if eid not in encoders and not (vectors and eid in vectors)]
+        if encoded is None:
+            encoded = self.encode(docs, show_progress)
+        elif encoded.keys != keys:
+            encoded = encoded.subset(keys)
+        missing = [eid for eid in self.encoders if eid not in encoded.documents or eid not in encoded.queries]
         if missing:
-            raise ValueError(f"no encoder given for {missing}")
-        texts = [d.text for d in docs]
-        encoded = {eid: (vectors[eid] if vectors and eid in vectors else encoders[eid].encode_documents(texts, show_progress))
-                   for eid in self.encoder_ids}
-        tokens = [tokenize(t) for t in texts]
-        with self._lock:
-            for eid in self.encoder_ids:
-                self.dense[eid].upsert(keys, encoded[eid])
+            raise ValueError(f"no vectors given for encoders {missing}")
+        if not docs:
+            return encoded
+        tokens = [tokenize(d.text) for d in docs]
+        with self.lock.write():
+            for eid in self.encoders:
+                self.dense[eid].upsert(keys, encoded.documents[eid])
+                self.query_vectors[eid].upsert(keys, encoded.queries[eid])
             self.lexical.upsert(keys, tokens)
             for doc in docs:
                 self.docs[doc.key] = doc
                 self.facets.upsert(doc.key, {**doc.facets, "language": doc.lang})
+        return encoded
 
     def remove(self, keys: Sequence[str]) -> int:
-        with self._lock:
+        with self.lock.write():
             present = [k for k in keys if k in self.docs]
-            for eid in self.encoder_ids:
+            for eid in self.encoders:
                 self.dense[eid].remove(present)
+                self.query_vectors[eid].remove(present)
             self.lexical.remove(present)
             for key in present:
                 del self.docs[key]
                 self.facets.remove(key)
             return len(present)
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def query_for(self, key: str, encoder_ids: Sequence[str] | None = None) -> Query:
+        """A stored record as a query: its stored query-mode vectors, no encoding."""
+        with self.lock.read():
+            doc = self.docs[key]
+            ids = list(encoder_ids) if encoder_ids is not None else self.encoder_ids
+            vectors = {eid: self.query_vectors[eid].get([key])[0] for eid in ids}
+        return make_query(doc.text, vectors, doc.facets.get("sectors") or [], doc.facets.get("themes") or [], doc.lang)
+
+    def text_queries(self, texts: Sequence[str], encoder_ids: Sequence[str] | None = None, *,
+                     sectors: Sequence[list[str]] | None = None, themes: Sequence[list[str]] | None = None,
+                     show_progress: bool | None = False) -> list[Query]:
+        """Free-text queries encoded with this collection's own encoders."""
+        ids = list(encoder_ids) if encoder_ids is not None else self.encoder_ids
+        unknown = [e for e in ids if e not in self.encoders]
+        if unknown:
+            raise IndexMismatchError(f"collection {self.name!r} has no encoder {unknown} (it has {self.encoder_ids})")
+        return build_queries(texts, {eid: self.encoders[eid] for eid in ids}, sectors=sectors, themes=themes,
+                             show_progress=show_progress)
 
     # --- search ----------------------------------------------------------------------------
 
@@ -172,7 +253,7 @@ class Collection:
         config = config or RetrievalConfig()
         if k <= 0:
             return []
-        with self._lock:
+        with self.lock.read():
             return self._search(query, k, config, filters, set(exclude), explain)
 
     def _components(self, config: RetrievalConfig) -> tuple[list[tuple[str, float]], float]:
@@ -193,7 +274,7 @@ class Collection:
         if allowed is not None and not allowed:
             return []
         universe = len(self.docs) if allowed is None else len(allowed)
-        lexical_all = self.lexical.scores(query.tokens, allowed) if lexical_weight > 0 else None
+        lexical_rows = self.lexical.score_rows(query.tokens) if lexical_weight > 0 else None
         # Pool: every allowed doc for small collections, else the union of each component's top.
         if universe <= max(config.exhaustive_below, k + len(exclude)):
             pool = [key for key in self.docs if (allowed is None or key in allowed) and key not in exclude]
@@ -203,15 +284,15 @@ class Collection:
             for eid, _ in dense:
                 for key, _score in self.dense[eid].search(query.vectors[eid][None, :], depth, allowed)[0]:
                     found[key] = None
-            if lexical_all is not None:
-                for key, _score in self.lexical.top(*lexical_all, depth):
+            if lexical_rows is not None:
+                for key, _score in self.lexical.top(lexical_rows, depth, allowed):
                     found[key] = None
             pool = [key for key in found if key not in exclude]
         if not pool:
             return []
         components = [ComponentScores(eid, self.dense[eid].scores(query.vectors[eid], pool), weight) for eid, weight in dense]
-        if lexical_all is not None:
-            lexical_scores = lexical_all[1][self.lexical.positions(pool)] if len(lexical_all[0]) else np.zeros(len(pool))
+        if lexical_rows is not None:
+            lexical_scores = lexical_rows[self.lexical.rows(pool)]
             components.append(ComponentScores(LEXICAL, lexical_scores.astype(np.float32), lexical_weight, lexical=True))
         doc_langs = [self.docs[key].lang for key in pool]
         language_aware = config.language_aware_lexical and config.mode == "hybrid"
@@ -243,15 +324,20 @@ class Collection:
     # --- persistence -----------------------------------------------------------------------
 
     def fingerprint(self) -> str:
-        return fingerprint_docs(self.docs.values())
+        with self.lock.read():
+            return fingerprint_docs(self.docs.values())
 
-    def save(self, directory: Path) -> dict[str, Any]:
+    def save(self, directory: Path, **extra: Any) -> dict[str, Any]:
+        """Write every file, then the manifest (with `extra` fields, e.g. the change-log sequence).
+
+        Holds the read lock: searches go on, writes wait until the files are written."""
         directory = Path(directory)
-        with self._lock:
+        with self.lock.read():
             directory.mkdir(parents=True, exist_ok=True)
             files = []
             for eid, index in self.dense.items():
                 files += index.save(directory, _safe(eid))
+                files += self.query_vectors[eid].save(directory, _safe(eid) + ".query")
             files += self.lexical.save(directory)
             lines = [json.dumps({"key": d.key, "text": d.text, "title": d.title, "lang": d.lang, "facets": d.facets},
                                 ensure_ascii=False, default=str) for d in self.docs.values()]
@@ -259,33 +345,40 @@ class Collection:
             files.append("docs.jsonl")
             return write_manifest(
                 directory, files, kind="collection", name=self.name, count=len(self.docs),
-                dense_kind=self.dense_kind, corpus_fingerprint=self.fingerprint(),
-                encoders={eid: {"dimension": idx.dimension, "normalized": True, "file": _safe(eid) + ".faiss"}
+                dense_kind=self.dense_kind, corpus_fingerprint=fingerprint_docs(self.docs.values()),
+                encoders={eid: {"dimension": idx.dimension, "normalized": True, "fingerprint": self.encoders[eid].fingerprint,
+                                "file": _safe(eid) + ".faiss", "store_dtype": idx.store_dtype}
                           for eid, idx in self.dense.items()},
-                lexical={"library": "bm25s", "k1": self.lexical.k1, "b": self.lexical.b,
+                lexical={"implementation": "matcher.index.lexical (incremental, bm25s lucene formula)",
+                         "k1": self.lexical.k1, "b": self.lexical.b,
                          "tokenizer": "pythainlp newmm + snowball english, stop words removed"},
+                **extra,
             )
 
     @classmethod
-    def load(cls, directory: Path, encoders: Mapping[str, Encoder] | None = None) -> "Collection":
-        """Load and verify; with `encoders`, refuse an index built by different encoders."""
+    def load(cls, directory: Path, encoders: Mapping[str, Encoder]) -> "Collection":
+        """Load and verify against the encoders that will query it: same ids, dimensions and
+        fingerprints (model weights, library version, centering means), else IndexMismatchError."""
         directory = Path(directory)
         manifest = read_manifest(directory)
         if manifest.get("kind") != "collection":
             raise IndexMismatchError(f"{directory} holds a {manifest.get('kind')!r}, not a collection")
         built = manifest["encoders"]
-        if encoders is not None:
-            for eid, enc in encoders.items():
-                if eid not in built:
-                    raise IndexMismatchError(f"index in {directory} was built with encoders {sorted(built)}, "
-                                             f"not {eid!r}; rebuild it with `matcher index`")
-                if built[eid]["dimension"] != enc.dimension:
-                    raise IndexMismatchError(f"index for {eid!r} has dimension {built[eid]['dimension']}, "
-                                             f"the encoder produces {enc.dimension}")
-        out = cls(list(built), {eid: spec["dimension"] for eid, spec in built.items()},
-                  manifest.get("dense_kind", "flat"), manifest.get("name", "collection"))
+        if sorted(built) != sorted(encoders):
+            raise IndexMismatchError(f"index in {directory} was built with encoders {sorted(built)}, "
+                                     f"not {sorted(encoders)}; rebuild it with `matcher index`")
+        for eid, enc in encoders.items():
+            if built[eid]["dimension"] != enc.dimension:
+                raise IndexMismatchError(f"index for {eid!r} has dimension {built[eid]['dimension']}, "
+                                         f"the encoder produces {enc.dimension}")
+            if built[eid].get("fingerprint") != enc.fingerprint:
+                raise IndexMismatchError(f"index in {directory} holds vectors of {built[eid].get('fingerprint')!r}, "
+                                         f"the encoder is now {enc.fingerprint!r} (model, library or centering means "
+                                         f"changed); rebuild it with `matcher index`")
+        out = cls(encoders, manifest.get("dense_kind", "flat"), manifest.get("name", "collection"))
         for eid in out.encoder_ids:
             out.dense[eid] = DenseIndex.load(directory, _safe(eid), built[eid]["dimension"])
+            out.query_vectors[eid] = VectorStore.load(directory, _safe(eid) + ".query", built[eid]["dimension"])
         out.lexical = LexicalIndex.load(directory)
         with open(directory / "docs.jsonl", encoding="utf-8") as fh:
             for line in fh:
@@ -294,6 +387,8 @@ class Collection:
                     doc = IndexDoc(raw["key"], raw["text"], raw["title"], raw["lang"], raw["facets"])
                     out.docs[doc.key] = doc
                     out.facets.upsert(doc.key, {**doc.facets, "language": doc.lang})
-        if len(out.docs) != manifest["count"] or any(len(d) != len(out.docs) for d in out.dense.values()):
+        counts = [len(d) for d in out.dense.values()] + [len(q) for q in out.query_vectors.values()] + [len(out.lexical)]
+        if len(out.docs) != manifest["count"] or any(c != len(out.docs) for c in counts):
             raise IndexCorruptError(f"{directory}: record counts disagree with the manifest; rebuild the index")
+        out.manifest = manifest
         return out

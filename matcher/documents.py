@@ -11,7 +11,8 @@ def challenge_doc(challenge: Challenge) -> IndexDoc:
     text = challenge.search_text()
     return IndexDoc(challenge.id, text, challenge.title, challenge.language or detect_language(text), {
         "sectors": list(challenge.sectors), "themes": list(challenge.themes), "district": challenge.district,
-        "status": challenge.status, "agency": challenge.agency, "confidential": challenge.confidential,
+        "status": challenge.status, "agency": challenge.agency, "agency_id": challenge.agency_id,
+        "confidential": challenge.confidential,
     })
 
 

@@ -3,6 +3,9 @@
 - challenge -> innovators (agency staff looking for solvers),
 - innovator -> open challenges (innovators looking for problems they can solve),
 - free text (Thai, English or mixed) -> either side.
+
+Visibility (confidential challenges, open by default) is decided by `matcher.policy` with the
+caller's `Viewer` passed in; nothing here reads a database or the environment.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from matcher.collection import Collection, Hit, IndexDoc, build_queries
+from matcher.collection import Collection, Hit, IndexDoc, Query
 from matcher.config import RetrievalConfig
 from matcher.encoders import Encoder, get_encoder
 from matcher.filters import Filters
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
+from matcher.policy import ANYONE, Viewer, may_see_facets, open_unless_asked
 
 log = logging.getLogger(__name__)
 
@@ -36,48 +40,53 @@ class UnknownRecordError(KeyError):
         return f"unknown {self.side[:-1]} id {self.key!r}"
 
 
-class MatchEngine:
-    """Owns the collections and the encoders; every entry point of the product goes through it."""
+def load_encoders(config: RetrievalConfig, cache_dir: Path | None = None) -> dict[str, Encoder]:
+    """The encoders a configuration needs (each built once per process)."""
+    return {eid: get_encoder(eid, cache_dir) for eid in config.encoder_ids}
 
-    def __init__(self, config: RetrievalConfig | None = None, cache_dir: Path | None = None, dense_kind: str = "flat"):
+
+class MatchEngine:
+    """Holds the two collections; every entry point of the product goes through it."""
+
+    def __init__(self, config: RetrievalConfig | None = None, cache_dir: Path | None = None, dense_kind: str = "auto"):
         self.config = config or RetrievalConfig()
         self.cache_dir = cache_dir
         self.dense_kind = dense_kind
         self._encoders: dict[str, Encoder] | None = None
-        self.collections: dict[str, Collection] = {}
+        self._collections: dict[str, Collection] = {}
 
     @property
     def encoders(self) -> dict[str, Encoder]:
         """Loaded on first use, never at construction (a CLI --help must not load models)."""
         if self._encoders is None:
-            self._encoders = {eid: get_encoder(eid, self.cache_dir) for eid in self.config.encoder_ids}
+            self._encoders = load_encoders(self.config, self.cache_dir)
         return self._encoders
 
     def collection(self, side: Side) -> Collection:
-        if side not in self.collections:
-            self.collections[side] = Collection.for_encoders(self.encoders, dense_kind=self.dense_kind, name=side)
-        return self.collections[side]
+        """The collection of one side (an empty one until records arrive)."""
+        if side not in self._collections:
+            self._collections[side] = Collection.build(side, [], self.encoders, self.dense_kind)
+        return self._collections[side]
+
+    def set_collection(self, side: Side, collection: Collection) -> None:
+        """Swap in a whole collection (a rebuild or a loaded snapshot): one reference assignment,
+        so readers see the old or the new one, never half of either."""
+        if side not in SIDES:
+            raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+        if sorted(collection.encoders) != sorted(self.encoders):
+            raise IndexMismatchError(f"{side} collection has encoders {collection.encoder_ids}, "
+                                     f"the engine uses {list(self.encoders)}")
+        self._collections[side] = collection
 
     # --- building and persistence ------------------------------------------------------------
 
-    def upsert(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False,
-               warm_queries: bool = True) -> None:
-        """Index records; with an embedding cache, also store their query-mode embeddings.
+    def build(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> Collection:
+        collection = Collection.build(side, docs, self.encoders, self.dense_kind, show_progress=show_progress)
+        self.set_collection(side, collection)
+        return collection
 
-        Every stored record is later used as a query (a challenge looking for innovators, an
-        innovator looking for challenges), so encoding its query form at write time keeps
-        matching a stored record at search-only cost.
-        """
-        self.collection(side).upsert(docs, self.encoders, show_progress=show_progress)
-        if warm_queries:
-            self.warm_queries(docs, show_progress)
-
-    def warm_queries(self, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> None:
-        """Put the query-mode embeddings of stored records into the cache (no-op without a cache)."""
-        if self.cache_dir is None or not docs:
-            return
-        for encoder in self.encoders.values():
-            encoder.encode_queries([d.text for d in docs], show_progress)
+    def upsert(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> None:
+        self.collection(side).upsert(docs, show_progress=show_progress)
 
     def remove(self, side: Side, keys: Sequence[str]) -> int:
         return self.collection(side).remove(keys)
@@ -88,7 +97,7 @@ class MatchEngine:
 
     def load(self, index_dir: Path) -> "MatchEngine":
         for side in SIDES:
-            self.collections[side] = Collection.load(Path(index_dir) / side, self.encoders)
+            self.set_collection(side, Collection.load(Path(index_dir) / side, self.encoders))
         return self
 
     @staticmethod
@@ -97,54 +106,62 @@ class MatchEngine:
 
     # --- matching ------------------------------------------------------------------------------
 
-    def _doc(self, side: Side, key: str) -> IndexDoc:
-        doc = self.collection(side).docs.get(key)
-        if doc is None:
+    def _stored_query(self, side: Side, key: str, config: RetrievalConfig) -> Query:
+        collection = self.collection(side)
+        if key not in collection:
             raise UnknownRecordError(side, key)
-        return doc
+        return collection.query_for(key, self._encoder_ids(config))
+
+    def hidden_challenges(self, viewer: Viewer) -> list[str]:
+        """Challenge ids this viewer may not see (confidential ones of other agencies)."""
+        docs = self.collection("challenges").docs
+        return [key for key, doc in docs.items() if doc.facets.get("confidential") and not may_see_facets(viewer, doc.facets)]
 
     def match_challenge(self, challenge_id: str, k: int = 10, filters: Filters | None = None,
                         config: RetrievalConfig | None = None, exclude: Sequence[str] = ()) -> list[Hit]:
-        """Innovators for a stored challenge."""
-        doc = self._doc("challenges", challenge_id)
-        return self._search_doc(doc, "innovators", k, filters, config, exclude)
+        """Innovators for a stored challenge (innovator profiles are public)."""
+        config = config or self.config
+        query = self._stored_query("challenges", challenge_id, config)
+        return self.collection("innovators").search(query, k, config, filters, exclude)
 
     def match_innovator(self, innovator_id: str, k: int = 10, filters: Filters | None = None,
-                        config: RetrievalConfig | None = None, include_confidential: bool = False) -> list[Hit]:
-        """Open challenges for a stored innovator (closed ones only if the filter asks for them)."""
-        doc = self._doc("innovators", innovator_id)
-        filters = filters or Filters()
-        if not filters.status:
-            filters = filters.model_copy(update={"status": ["open"]})
-        exclude = [] if include_confidential else self.confidential_challenges()
-        return self._search_doc(doc, "challenges", k, filters, config, exclude)
-
-    def confidential_challenges(self) -> list[str]:
-        return [key for key, d in self.collection("challenges").docs.items() if d.facets.get("confidential")]
+                        config: RetrievalConfig | None = None, viewer: Viewer = ANYONE) -> list[Hit]:
+        """Challenges for a stored innovator: open ones unless the filter asks, visible to `viewer`."""
+        config = config or self.config
+        query = self._stored_query("innovators", innovator_id, config)
+        return self.collection("challenges").search(query, k, config, open_unless_asked(filters),
+                                                    self.hidden_challenges(viewer))
 
     def search_text(self, text: str, target: Side, k: int = 10, filters: Filters | None = None,
-                    config: RetrievalConfig | None = None, exclude: Sequence[str] = ()) -> list[Hit]:
+                    config: RetrievalConfig | None = None, viewer: Viewer = ANYONE,
+                    exclude: Sequence[str] = ()) -> list[Hit]:
+        """Free text against either side; challenges are open ones unless the filter asks."""
         if target not in SIDES:
             raise ValueError(f"target must be one of {SIDES}, not {target!r}")
         if not text or not text.strip():
             raise ValueError("text must not be empty")
-        query = build_queries([text], self._encoders_for(config))[0]
-        return self.collection(target).search(query, k, config or self.config, filters, exclude)
-
-    def _encoders_for(self, config: RetrievalConfig | None) -> dict[str, Encoder]:
         config = config or self.config
+        collection = self.collection(target)
+        query = collection.text_queries([text], self._encoder_ids(config))[0]
+        if target == "challenges":
+            filters = open_unless_asked(filters)
+            exclude = [*exclude, *self.hidden_challenges(viewer)]
+        return collection.search(query, k, config, filters, exclude)
+
+    def similar_challenges(self, text: str, k: int = 5, viewer: Viewer = ANYONE) -> list[Hit]:
+        """Possible duplicates of a draft pain point, open or closed, among those the viewer may see."""
+        config = self.config
+        collection = self.collection("challenges")
+        query = collection.text_queries([text], self._encoder_ids(config))[0]
+        return collection.search(query, k, config, None, self.hidden_challenges(viewer))
+
+    def _encoder_ids(self, config: RetrievalConfig) -> list[str]:
         if config.mode == "lexical":
-            return {}
+            return []
         unknown = [e for e in config.encoder_ids if e not in self.encoders]
         if unknown:
             raise IndexMismatchError(f"encoders {unknown} are not part of this index ({list(self.encoders)})")
-        return {eid: self.encoders[eid] for eid in config.encoder_ids}
-
-    def _search_doc(self, doc: IndexDoc, target: Side, k: int, filters: Filters | None,
-                    config: RetrievalConfig | None, exclude: Sequence[str]) -> list[Hit]:
-        query = build_queries([doc.text], self._encoders_for(config), sectors=[doc.facets.get("sectors") or []],
-                              themes=[doc.facets.get("themes") or []])[0]
-        return self.collection(target).search(query, k, config or self.config, filters, exclude)
+        return config.encoder_ids
 
 
 def open_engine(index_dir: Path, cache_dir: Path | None, config: RetrievalConfig | None = None) -> MatchEngine:

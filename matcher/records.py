@@ -102,6 +102,7 @@ class Challenge(_Record):
 
     id: RecordId = Field(default_factory=lambda: new_id("ch"))
     agency: Title
+    agency_id: RecordId | None = Field(default=None, description="The posting agency's account id (set by the service)")
     title: Title
     description: LongText
     language: Language | None = None

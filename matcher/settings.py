@@ -16,15 +16,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Where indexes, caches and the SQLite file live")
-    dense_kind: str = Field(default="flat", description="flat (exact), hnsw or ivf")
+    dense_kind: str = Field(default="auto", description="auto (by size), flat (exact), hnsw, ivf or ivfpq")
     environment: str = Field(default="development", description="development | production")
     search_threads: int = Field(default=1, ge=1, le=64, description="FAISS threads per query (1 is fastest for single queries)")
 
     @field_validator("dense_kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        if value not in ("flat", "hnsw", "ivf"):
-            raise ValueError("must be flat, hnsw or ivf")
+        from typing import get_args
+
+        from matcher.index.dense import IndexKind
+
+        if value not in get_args(IndexKind):
+            raise ValueError(f"must be one of {', '.join(get_args(IndexKind))}")
         return value
 
     @property

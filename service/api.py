@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -49,10 +49,12 @@ def health() -> dict[str, str]:
 
 @router.get("/ready", tags=["health"])
 def ready(request: Request, session: Session = Depends(get_session)) -> Any:
+    """200 when the database answers and this process's index is ready; 503 with progress before."""
     session.execute(text("SELECT 1"))
     index: IndexService = request.app.state.index
-    body = {"status": "ready" if index.ready else "starting", "index": index.sizes(), "startup": request.app.state.index_report}
-    return body if index.ready else Response(status_code=503)
+    body = {"status": index.status, "progress": index.progress, "index": index.sizes(), "last_seq": index.last_seq,
+            "startup": index.report}
+    return body if index.ready else JSONResponse(body, status_code=503)
 
 
 @router.get("/metrics", tags=["health"])

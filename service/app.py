@@ -15,7 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import ServiceSettings, get_service_settings
-from service.db import make_engine, migrate, session_factory
+from service.changes import Sessions
+from service.db import make_engine, migrate
 from service.errors import ServiceError
 from service.indexing import IndexService
 
@@ -62,9 +63,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         set_search_threads(settings.search_threads)
         engine = make_engine(settings.db_url)
-        migrate(engine)
-        sessions = session_factory(engine)
-        with sessions() as session:
+        if settings.migrate_on_start:
+            migrate(engine)
+        sessions = Sessions.for_engine(engine)
+        with sessions.write() as session:
             if settings.seed_demo:
                 added = seed_demo(session)
                 if added:
@@ -72,10 +74,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             if settings.bootstrap_admin_key:
                 ensure_admin_key(session, settings.bootstrap_admin_key)
         index = IndexService(settings, sessions)
-        app.state.index_report = index.sync()
+        index.start()  # in the background: /v1/health answers now, /v1/ready when the index is ready
         app.state.settings, app.state.sessions, app.state.index = settings, sessions, index
-        yield
-        engine.dispose()
+        try:
+            yield
+        finally:
+            index.stop()
+            engine.dispose()
 
     app = FastAPI(title="Bangkok Innovation Center matcher", version="1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")

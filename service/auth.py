@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import Agency, ApiKey, InnovatorRow
+from matcher.policy import Viewer
+
 from service.errors import forbidden, invalid, unauthorized
 
 ROLES = ("admin", "agency", "innovator")
@@ -27,6 +29,11 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def viewer(self) -> Viewer:
+        """This actor as matcher.policy sees it (what it may see, nothing else)."""
+        return Viewer(is_admin=self.is_admin, agency_id=self.agency_id if self.role == "agency" else None)
 
     def label(self) -> str:
         who = self.agency_id or self.innovator_id or ""

@@ -22,16 +22,42 @@ def _settings(data_dir: Path | None):
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),
           data_dir: Path = typer.Option(None, "--data-dir", help="Data directory (SQLite file, indexes, cache)"),
-          workers: int = typer.Option(1, help="Uvicorn workers (indexes are per process; keep 1 with SQLite)"),
+          workers: int = typer.Option(1, min=1, max=64, help="Worker processes; each follows the database's change log"),
           log_level: str = typer.Option("info")) -> None:
-    """Start the API and web UI (http://HOST:PORT, /docs for the OpenAPI UI)."""
+    """Start the API and web UI (http://HOST:PORT, /docs for the OpenAPI UI).
+
+    With --workers N, uvicorn starts N processes from the import string of the app factory; the
+    settings reach them through the environment. Migrations and seeding run once here first."""
+    import os
+
     import uvicorn
 
     from service.app import create_app
+    from service.changes import Sessions
+    from service.db import make_engine, migrate
+    from service.seed import ensure_admin_key, seed_demo
 
     settings = _settings(data_dir)
-    typer.echo(f"serving on http://{host}:{port} (data in {settings.data_dir}, database {settings.db_url.split('@')[-1]})")
-    uvicorn.run(create_app(settings), host=host, port=port, workers=workers, log_level=log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"serving on http://{host}:{port} with {workers} worker(s) (data in {settings.data_dir}, "
+               f"database {settings.db_url.split('@')[-1]})")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    sessions = Sessions.for_engine(engine)
+    with sessions.write() as session:
+        if settings.seed_demo:
+            seed_demo(session)
+        if settings.bootstrap_admin_key:
+            ensure_admin_key(session, settings.bootstrap_admin_key)
+    engine.dispose()
+    os.environ["MATCHER_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["MATCHER_MIGRATE_ON_START"] = "false"
+    if settings.database_url:
+        os.environ["DATABASE_URL"] = settings.database_url
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)
 
 
 @keys.command("create")

@@ -17,6 +17,9 @@ class ServiceSettings(Settings):
     seed_demo: bool = Field(default=True, description="Load the bundled demo corpus into an empty database")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger request bodies get 413")
     bootstrap_admin_key: str | None = Field(default=None, description="Ensure an admin API key with this value exists")
+    poll_interval: float = Field(default=0.25, gt=0, le=60, description="Seconds between change-log polls")
+    snapshot_interval: float = Field(default=60.0, ge=0, description="Seconds between index snapshots (0: only at shutdown)")
+    migrate_on_start: bool = Field(default=True, description="Run database migrations when the app starts")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "ServiceSettings":

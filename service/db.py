@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, create_engine,
+                        event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -30,9 +31,14 @@ class Agency(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+SEQUENCE = BigInteger().with_variant(Integer, "sqlite")
+"""Change-log sequence numbers: 64-bit on PostgreSQL; SQLite's rowid alias must be INTEGER."""
+
+
 class ChallengeRow(Base):
     __tablename__ = "challenges"
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
@@ -44,9 +50,42 @@ class ChallengeRow(Base):
 class InnovatorRow(Base):
     __tablename__ = "innovators"
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordVector(Base):
+    """A record's vector for one encoder fingerprint and mode ('d' document, 'q' query), computed
+    once at write time so that any process can index or match the record without encoding."""
+
+    __tablename__ = "record_vectors"
+    side: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(160), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(1), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Change(Base):
+    """The ordered change log: one row per write, in the write's own transaction."""
+
+    __tablename__ = "changes"
+    seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True)
+    side: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(String(128))
+    op: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named, expiring lock held by one process (who encodes missing vectors, for instance)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column()
 
 
 class ApiKey(Base):
@@ -82,20 +121,44 @@ class SavedSearchRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+WRITE_OPTION = "bic_write"
+"""Execution option marking a connection that will write: on SQLite its transaction starts with
+BEGIN IMMEDIATE (the write lock is taken up front, so two writers queue instead of one failing
+with a stale snapshot); on PostgreSQL it takes a transaction-scoped advisory lock, so change-log
+sequence numbers are committed in order and no follower can skip one."""
+WRITE_LOCK_KEY = 0x42494301
+
+
 def make_engine(url: str) -> Engine:
     """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers."""
     kwargs: dict[str, Any] = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - driver callback
+            dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below issues BEGIN
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - driver callback
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+    else:
+        @event.listens_for(engine, "begin")
+        def _pg_write_lock(conn):  # pragma: no cover - driver callback
+            if conn.get_execution_options().get(WRITE_OPTION):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (and pool) with writes serialised: see WRITE_OPTION."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def migrate(engine: Engine) -> None:
@@ -105,7 +168,7 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -42,6 +42,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "need_login": {"th": "กรุณาเข้าสู่ระบบด้วยคีย์ API ที่เหมาะสม", "en": "Please log in with a suitable API key."},
     "cross_lingual": {"th": "ข้ามภาษา", "en": "cross-lingual"},
     "none": {"th": "ไม่มีรายการ", "en": "Nothing yet"},
+    "preparing_index": {"th": "ระบบกำลังเตรียมดัชนีสำหรับการจับคู่ คำแนะนำจะแสดงเมื่อพร้อม",
+                        "en": "Preparing the matching index; suggestions appear when it is ready"},
 }
 
 

@@ -1,98 +1,393 @@
-"""Keeps the FAISS/BM25 indexes in step with the database.
+"""This process's indexes as a view of the database: snapshot + change log, applied in the background.
 
-The database is the source of truth. Every write commits to the database first, then updates
-the in-memory collections (under their lock, so readers never see half an update) and persists
-them. On start the persisted indexes are checked against the database (record count, encoder
-ids, fingerprint of ids, texts and facets) and rebuilt from it when missing, stale or damaged;
-the embedding cache makes a rebuild cheap.
+The database holds the records, their vectors and an ordered change log. Each serving process
+(any number of workers and replicas) keeps its own in-memory collections and one follower thread:
+
+- **start-up** (in the background, so `/v1/health` answers at once): load the newest valid
+  snapshot from disk (a damaged one is skipped with a log line) or, without one, build the
+  collections from the stored vectors; records without vectors (seeded, or from another encoder
+  version) are encoded first by whichever process holds the `encode` lease, in committed batches,
+  so the work resumes after a crash; then replay the change log from the snapshot's sequence;
+- **steady state**: poll the change log every `poll_interval` seconds (a local write wakes the
+  thread at once) and apply each change in O(changed records), reading the record and its stored
+  vectors, never encoding;
+- **snapshots**: every `snapshot_interval` seconds when something changed, and at shutdown, the
+  collections are written to `snapshots/<seq>/` (files first, `SNAPSHOT.json` last, then an atomic
+  rename), while searches go on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
+import socket
 import threading
+import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.collection import Collection, IndexDoc, fingerprint_docs
+from matcher.collection import Collection, EncodedDocs, IndexDoc, encode_docs
 from matcher.documents import challenge_doc, innovator_doc
 from matcher.engine import SIDES, MatchEngine, Side
-from matcher.index.manifest import IndexError_
+from matcher.index.manifest import IndexError_, atomic_write_bytes
 from matcher.records import Challenge, Innovator
 
+from service.changes import Sessions, changes_after, latest_seq, load_vectors, store_vectors
 from service.config import ServiceSettings
-from service.db import ChallengeRow, InnovatorRow
+from service.db import ChallengeRow, InnovatorRow, Lease
 
 log = logging.getLogger(__name__)
 
+ROWS = {"challenges": ChallengeRow, "innovators": InnovatorRow}
+SNAPSHOT_FILE = "SNAPSHOT.json"
+KEEP_SNAPSHOTS = 2
+ENCODE_BATCH = 64
+LOAD_BATCH = 2000
+LEASE_SECONDS = 60
+PROGRESS_EVERY = 5.0
 
-def docs_from_db(session: Session, side: Side) -> list[IndexDoc]:
-    if side == "challenges":
-        return [challenge_doc(Challenge.model_validate(row.data)) for row in session.scalars(select(ChallengeRow))]
-    return [innovator_doc(Innovator.model_validate(row.data)) for row in session.scalars(select(InnovatorRow))]
+
+def doc_of(side: Side, data: dict[str, Any]) -> IndexDoc:
+    """The index document of a stored record (one definition for every process)."""
+    return challenge_doc(Challenge.model_validate(data)) if side == "challenges" else innovator_doc(Innovator.model_validate(data))
+
+
+class Stopped(Exception):
+    """Raised inside the background work when the process is shutting down."""
 
 
 class IndexService:
-    def __init__(self, settings: ServiceSettings, sessions: sessionmaker):
+    def __init__(self, settings: ServiceSettings, sessions: Sessions):
         self.settings = settings
         self.sessions = sessions
-        self.engine = MatchEngine(cache_dir=settings.cache_dir, dense_kind=settings.dense_kind)
-        self._write_lock = threading.Lock()
-        self.ready = False
+        self.engine = MatchEngine(cache_dir=None, dense_kind=settings.dense_kind)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.status = "starting"
+        self.progress: dict[str, Any] = {"phase": "starting", "indexed": 0, "total": 0}
+        self.report: dict[str, str] = {}
+        self.last_seq = 0
+        self._snapshot_seq = 0
+        self._last_snapshot_at = time.monotonic()
+        self._encoders_lock = threading.Lock()
+        self._applied = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_progress_log = 0.0
+        self._rebuilds: list[threading.Event] = []
 
-    def sync(self) -> dict[str, str]:
-        """Load each side from disk if it matches the database, else rebuild it. Returns what happened."""
-        report = {}
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
+
+    def start(self) -> None:
+        """Start the follower thread; returns at once."""
+        self._thread = threading.Thread(target=self._run, name="index-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop following and write a final snapshot if anything changed since the last one."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.ready and self.last_seq > self._snapshot_seq:
+            try:
+                self.snapshot()
+            except OSError as exc:  # a full disk must not turn a clean shutdown into a crash
+                log.warning("final snapshot failed: %s", exc)
+
+    def _run(self) -> None:
+        try:
+            self._bootstrap()
+        except Stopped:
+            return
+        except Exception:  # keep the process alive and say why it is not ready
+            log.exception("index start-up failed")
+            self.status = "failed"
+            return
+        while not self._stop.is_set():
+            try:
+                if self._rebuilds:
+                    waiting, self._rebuilds = self._rebuilds, []
+                    self._build_from_database()
+                    for event in waiting:
+                        event.set()
+                applied = self.apply_pending()
+                if self.settings.snapshot_interval > 0 and self.last_seq > self._snapshot_seq and \
+                        time.monotonic() - self._last_snapshot_at >= self.settings.snapshot_interval:
+                    self.snapshot()
+            except Stopped:
+                return
+            except Exception:  # a database hiccup: log, wait, retry (the change log is not lost)
+                log.exception("applying changes failed; retrying")
+                applied = 0
+                self._stop.wait(1.0)
+            if not applied:
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise Stopped()
+
+    def _set_progress(self, phase: str, indexed: int, total: int, force: bool = False) -> None:
+        self.progress = {"phase": phase, "indexed": indexed, "total": total}
+        now = time.monotonic()
+        if force or now - self._last_progress_log >= PROGRESS_EVERY:
+            self._last_progress_log = now
+            log.info("index %s: %d / %d", phase, indexed, total)
+
+    # --- encoders ----------------------------------------------------------------------------
+
+    def encoders(self):
+        with self._encoders_lock:
+            return self.engine.encoders
+
+    def fingerprints(self) -> dict[str, str]:
+        return {eid: enc.fingerprint for eid, enc in self.encoders().items()}
+
+    def encode(self, docs: Sequence[IndexDoc]) -> EncodedDocs:
+        """Both modes of every encoder for records about to be written (outside any transaction)."""
+        return encode_docs(docs, self.encoders())
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        self._set_progress("loading encoders", 0, 0, force=True)
+        self.encoders()
+        self._check_stop()
+        loaded = self._load_newest_snapshot()
+        if loaded is None:
+            self._build_from_database()
+        self._check_stop()
+        self._set_progress("replaying changes", 0, 0, force=True)
+        while self.apply_pending():
+            self._check_stop()
+        self.status = "ready"
+        self._set_progress("ready", sum(self.sizes().values()), sum(self.sizes().values()), force=True)
+
+    def _snapshot_root(self) -> Path:
+        return self.settings.data_dir / "snapshots"
+
+    def _load_newest_snapshot(self) -> int | None:
+        root = self._snapshot_root()
+        candidates = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), reverse=True) \
+            if root.exists() else []
+        for path in candidates:
+            try:
+                meta = json.loads((path / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+                collections = {side: Collection.load(path / side, self.encoders()) for side in SIDES}
+            except (OSError, ValueError, KeyError, IndexError_) as exc:
+                log.warning("skipping snapshot %s: %s", path, exc)
+                self.report[f"skipped {path.name}"] = str(exc)
+                continue
+            for side, collection in collections.items():
+                self.engine.set_collection(side, collection)
+            self.last_seq = self._snapshot_seq = int(meta["seq"])
+            self.report["start"] = f"snapshot {path.name}"
+            log.info("loaded snapshot %s (%s)", path.name, self.sizes())
+            return self.last_seq
+        return None
+
+    def _build_from_database(self) -> None:
+        with self.sessions() as session:
+            seq = latest_seq(session)  # read first: anything written during the build is replayed
+            ids = {side: list(session.scalars(select(ROWS[side].id).order_by(ROWS[side].id))) for side in SIDES}
+        total = sum(len(v) for v in ids.values())
+        self._ensure_vectors(ids, total)
+        done = 0
+        for side in SIDES:
+            docs: list[IndexDoc] = []
+            parts: list[EncodedDocs] = []
+            for start in range(0, len(ids[side]), LOAD_BATCH):
+                self._check_stop()
+                batch_docs, batch_encoded = self._read_records(side, ids[side][start:start + LOAD_BATCH])
+                docs += batch_docs
+                parts.append(batch_encoded)
+                done += len(batch_docs)
+                self._set_progress("loading vectors", done, total)
+            encoded = _concat(parts, list(self.encoders()))
+            collection = Collection.build(side, docs, self.encoders(), self.settings.dense_kind, encoded)
+            self.engine.set_collection(side, collection)
+        self.last_seq = seq
+        self.report["start"] = "built from the database"
+
+    def _read_records(self, side: Side, record_ids: Sequence[str]) -> tuple[list[IndexDoc], EncodedDocs]:
+        """Docs and stored vectors of these records; any still without vectors are encoded here."""
+        with self.sessions() as session:
+            rows = session.scalars(select(ROWS[side]).where(ROWS[side].id.in_(list(record_ids))))
+            docs = {row.id: doc_of(side, row.data) for row in rows}
+            encoders = self.encoders()
+            encoded, missing = load_vectors(session, side, list(docs), self.fingerprints(),
+                                            {eid: e.dimension for eid, e in encoders.items()})
+        if missing:
+            encoded = _concat([encoded, encode_docs([docs[m] for m in missing], encoders)], list(encoders))
+        ordered = [docs[k] for k in encoded.keys]
+        return ordered, encoded
+
+    def _ensure_vectors(self, ids: dict[str, list[str]], total: int) -> None:
+        """Encode and store the vectors of records that have none for the current encoders.
+
+        One process at a time does it (the `encode` lease); the others wait for the vectors.
+        Batches are committed as they are done, so a restart resumes where it stopped."""
+        encoders = self.encoders()
+        dims = {eid: e.dimension for eid, e in encoders.items()}
+        fingerprints = self.fingerprints()
+        missing: dict[str, list[str]] = {}
         with self.sessions() as session:
             for side in SIDES:
-                docs = docs_from_db(session, side)
-                report[side] = self._load_or_rebuild(side, docs)
-        self.ready = True
-        return report
+                missing[side] = []
+                for start in range(0, len(ids[side]), LOAD_BATCH):
+                    _found, absent = load_vectors(session, side, ids[side][start:start + LOAD_BATCH], fingerprints, dims)
+                    missing[side] += absent
+        todo = sum(len(v) for v in missing.values())
+        if not todo:
+            return
+        log.info("%d of %d records have no stored vectors for %s; encoding them", todo, total, list(fingerprints.values()))
+        done = 0
+        for side in SIDES:
+            pending = list(missing[side])
+            while pending:
+                self._check_stop()
+                if not self._take_lease("encode"):
+                    self._set_progress("waiting for another process to encode", done, todo)
+                    self._stop.wait(1.0)
+                    with self.sessions() as session:
+                        _found, pending = load_vectors(session, side, pending, fingerprints, dims)
+                    continue
+                batch, pending = pending[:ENCODE_BATCH], pending[ENCODE_BATCH:]
+                with self.sessions() as session:
+                    rows = session.scalars(select(ROWS[side]).where(ROWS[side].id.in_(batch)))
+                    docs = [doc_of(side, row.data) for row in rows]
+                encoded = encode_docs(docs, encoders)
+                with self.sessions.write() as session:
+                    store_vectors(session, side, encoded, fingerprints)
+                done += len(batch)
+                self._set_progress("encoding", done, todo)
+        self._release_lease("encode")
 
-    def _load_or_rebuild(self, side: Side, docs: list[IndexDoc]) -> str:
-        path = self.settings.index_dir / side
-        reason = "missing"
-        if (path / "manifest.json").exists():
-            try:
-                loaded = Collection.load(path, self.engine.encoders)
-                if len(loaded) == len(docs) and loaded.fingerprint() == fingerprint_docs(docs):
-                    self.engine.collections[side] = loaded
-                    return "loaded"
-                reason = "stale"
-            except IndexError_ as exc:
-                reason = f"damaged ({exc})"
-        log.info("rebuilding %s index: %s", side, reason)
-        self._rebuild(side, docs)
-        return f"rebuilt ({reason})"
+    def _take_lease(self, name: str) -> bool:
+        now = datetime.now(timezone.utc)
+        with self.sessions.write() as session:
+            lease = session.get(Lease, name)
+            if lease is not None and lease.holder != self.holder:
+                expires = lease.expires_at if lease.expires_at.tzinfo else lease.expires_at.replace(tzinfo=timezone.utc)
+                if expires > now:
+                    return False
+            if lease is None:
+                session.add(Lease(name=name, holder=self.holder, expires_at=now + timedelta(seconds=LEASE_SECONDS)))
+            else:
+                lease.holder, lease.expires_at = self.holder, now + timedelta(seconds=LEASE_SECONDS)
+            return True
 
-    def _rebuild(self, side: Side, docs: list[IndexDoc]) -> None:
-        fresh = Collection.for_encoders(self.engine.encoders, dense_kind=self.settings.dense_kind, name=side)
-        fresh.upsert(docs, self.engine.encoders)
-        self.engine.warm_queries(docs)  # stored records are queried later: cache their query form
-        fresh.save(self.settings.index_dir / side)
-        self.engine.collections[side] = fresh  # one reference swap: readers see old or new, never half
+    def _release_lease(self, name: str) -> None:
+        with self.sessions.write() as session:
+            lease = session.get(Lease, name)
+            if lease is not None and lease.holder == self.holder:
+                session.delete(lease)
 
-    def reindex(self) -> dict[str, int]:
-        with self._write_lock, self.sessions() as session:
-            out = {}
-            for side in SIDES:
-                docs = docs_from_db(session, side)
-                self._rebuild(side, docs)
-                out[side] = len(docs)
-            return out
+    # --- following the change log ------------------------------------------------------------
 
-    def upsert(self, side: Side, docs: Sequence[IndexDoc]) -> None:
-        with self._write_lock:
-            self.engine.upsert(side, docs)
-            self.engine.collection(side).save(self.settings.index_dir / side)
+    def apply_pending(self, limit: int = 1000) -> int:
+        """Apply the next changes after `last_seq`; returns how many were applied."""
+        with self.sessions() as session:
+            changes = changes_after(session, self.last_seq, limit)
+        if not changes:
+            return 0
+        for side in SIDES:
+            touched = list(dict.fromkeys(c.record_id for c in changes if c.side == side))
+            if not touched:
+                continue
+            docs, encoded = self._read_records(side, touched)
+            present = {d.key for d in docs}
+            gone = [rid for rid in touched if rid not in present]
+            collection = self.engine.collection(side)
+            if docs:
+                collection.upsert(docs, encoded)
+            if gone:
+                collection.remove(gone)
+        with self._applied:
+            self.last_seq = int(changes[-1].seq)
+            self._applied.notify_all()
+        return len(changes)
 
-    def remove(self, side: Side, keys: Sequence[str]) -> None:
-        with self._write_lock:
-            self.engine.remove(side, keys)
-            self.engine.collection(side).save(self.settings.index_dir / side)
+    def notify_write(self, seq: int, timeout: float = 5.0) -> bool:
+        """Wake the follower after a local write and wait until it has applied `seq` (read-your-
+        writes in this process). False if the index is still starting or the wait timed out."""
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._applied:
+            while self.last_seq < seq:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.ready:
+                    return False
+                self._applied.wait(min(left, 0.05))
+                self._wake.set()
+        return True
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Path | None:
+        """Write the collections at `last_seq` atomically; keeps the newest KEEP_SNAPSHOTS."""
+        seq = self.last_seq
+        root = self._snapshot_root()
+        final = root / f"{seq:012d}"
+        if final.exists():
+            self._snapshot_seq, self._last_snapshot_at = seq, time.monotonic()
+            return final
+        tmp = root / f".tmp-{seq:012d}-{os.getpid()}-{threading.get_ident()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        started = time.perf_counter()
+        manifests = {side: self.engine.collection(side).save(tmp / side, last_seq=seq) for side in SIDES}
+        meta = {"seq": seq, "written_at": datetime.now(timezone.utc).isoformat(), "holder": self.holder,
+                "counts": {side: m["count"] for side, m in manifests.items()}, "encoders": self.fingerprints()}
+        atomic_write_bytes(tmp / SNAPSHOT_FILE, json.dumps(meta, indent=2).encode("utf-8"))
+        try:
+            os.rename(tmp, final)
+        except OSError:  # another worker on this data dir wrote the same sequence first
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._snapshot_seq, self._last_snapshot_at = seq, time.monotonic()
+        log.info("snapshot %s written in %.1f s", final.name, time.perf_counter() - started)
+        for old in sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), reverse=True)[KEEP_SNAPSHOTS:]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    # --- administration ----------------------------------------------------------------------
+
+    def reindex(self, timeout: float = 600.0) -> dict[str, int]:
+        """Rebuild both collections from the database (stored vectors; missing ones are encoded).
+
+        The follower thread does it (it is the only writer of the in-memory collections); this
+        waits until it is done."""
+        done = threading.Event()
+        self._rebuilds.append(done)
+        self._wake.set()
+        done.wait(timeout)
+        return self.sizes()
 
     def sizes(self) -> dict[str, int]:
-        return {side: len(self.engine.collection(side)) for side in SIDES}
+        return {side: len(self.engine.collection(side)) for side in SIDES} if self.engine._encoders else \
+            {side: 0 for side in SIDES}
+
+
+def _concat(parts: Sequence[EncodedDocs], encoder_ids: Sequence[str]) -> EncodedDocs:
+    import numpy as np
+
+    parts = [p for p in parts if p.keys]
+    if not parts:
+        return EncodedDocs([], {e: np.zeros((0, 1), dtype=np.float32) for e in encoder_ids},
+                           {e: np.zeros((0, 1), dtype=np.float32) for e in encoder_ids})
+    if len(parts) == 1:
+        return parts[0]
+    return EncodedDocs([k for p in parts for k in p.keys],
+                       {e: np.concatenate([p.documents[e] for p in parts]) for e in encoder_ids},
+                       {e: np.concatenate([p.queries[e] for p in parts]) for e in encoder_ids})

@@ -20,12 +20,14 @@ from matcher.config import RetrievalConfig
 from matcher.documents import challenge_doc, innovator_doc
 from matcher.engine import Side
 from matcher.filters import Filters
+from matcher.policy import may_see_challenge
 from matcher.records import Challenge, Innovator
 
 from service.auth import Actor, create_key
 from service.db import Agency, ApiKey, ChallengeRow, FeedbackRow, InnovatorRow, SavedSearchRow
 from service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from service.indexing import IndexService
+from service.writes import delete_record, save_record
 
 DECISIONS = ("shortlist", "accept", "reject")
 DECISION_GRADE = {"accept": 2, "shortlist": 1, "reject": 0}
@@ -33,6 +35,15 @@ DECISION_GRADE = {"accept": 2, "shortlist": 1, "reject": 0}
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def ready(index: IndexService) -> IndexService:
+    """The index, or 503 while this process is still preparing it (with its progress)."""
+    if not index.ready:
+        progress = index.progress
+        raise ServiceError(503, "starting", f"the index is being prepared ({progress['phase']}: "
+                                            f"{progress['indexed']} / {progress['total']}); retry shortly")
+    return index
 
 
 def validation_error(exc: ValidationError) -> ServiceError:
@@ -51,7 +62,7 @@ def _validate(model, data: dict[str, Any]):
 # --- challenges -----------------------------------------------------------------------------
 
 def can_see_challenge(actor: Actor, row: ChallengeRow) -> bool:
-    return not row.confidential or actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id)
+    return may_see_challenge(actor.viewer, row.confidential, row.agency_id)
 
 
 def _owns_challenge(actor: Actor, row: ChallengeRow) -> bool:
@@ -78,6 +89,10 @@ def challenge_public(row: ChallengeRow) -> dict[str, Any]:
     return {**row.data, "agency_id": row.agency_id}
 
 
+def _challenge_columns(data: dict[str, Any]) -> dict[str, Any]:
+    return {"agency_id": data.get("agency_id"), "status": data["status"], "confidential": data["confidential"]}
+
+
 def create_challenge(session: Session, index: IndexService, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     actor.require("agency", "admin")
     data = dict(data)
@@ -90,15 +105,10 @@ def create_challenge(session: Session, index: IndexService, actor: Actor, data: 
         raise invalid(f"unknown agency {agency_id!r}", "agency_id")
     for stamp in ("created_at", "updated_at"):
         data.pop(stamp, None)
-    record: Challenge = _validate(Challenge, data)
-    if session.get(ChallengeRow, record.id) is not None:
-        raise conflict("challenge", record.id)
-    row = ChallengeRow(id=record.id, agency_id=agency_id, status=record.status, confidential=record.confidential,
-                       data=record.model_dump(mode="json"), created_at=record.created_at, updated_at=record.updated_at)
-    session.add(row)
-    session.commit()
-    index.upsert("challenges", [challenge_doc(record)])
-    return challenge_public(row)
+    record: Challenge = _validate(Challenge, {**data, "agency_id": agency_id})
+    stored = save_record(index, "challenges", record.id, lambda _old: record.model_dump(mode="json"), create=True,
+                         columns=_challenge_columns)
+    return {**stored, "agency_id": agency_id}
 
 
 def update_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str,
@@ -106,17 +116,16 @@ def update_challenge(session: Session, index: IndexService, actor: Actor, challe
     row = owned_challenge(session, actor, challenge_id)
     if "id" in patch and patch["id"] != challenge_id:
         raise invalid("id cannot be changed", "id")
-    for stamp in ("created_at", "updated_at", "agency_id"):
-        patch.pop(stamp, None)
-    merged = {**row.data, **patch, "updated_at": _now().isoformat()}
-    record: Challenge = _validate(Challenge, merged)
-    if "language" not in patch and ("title" in patch or "description" in patch):
-        record = _validate(Challenge, {**merged, "language": None})
-    row.data, row.status, row.confidential, row.updated_at = (record.model_dump(mode="json"), record.status,
-                                                              record.confidential, record.updated_at)
-    session.commit()
-    index.upsert("challenges", [challenge_doc(record)])
-    return challenge_public(row)
+    patch = {k: v for k, v in patch.items() if k not in ("created_at", "updated_at", "agency_id")}
+
+    def build(old: dict[str, Any] | None) -> dict[str, Any]:
+        merged = {**(old or {}), **patch, "agency_id": row.agency_id, "updated_at": _now().isoformat()}
+        if "language" not in patch and ("title" in patch or "description" in patch):
+            merged["language"] = None
+        return _validate(Challenge, merged).model_dump(mode="json")
+
+    stored = save_record(index, "challenges", challenge_id, build, create=False, columns=_challenge_columns)
+    return {**stored, "agency_id": row.agency_id}
 
 
 def list_challenges(session: Session, actor: Actor, *, status: str | None = None, agency_id: str | None = None,
@@ -133,16 +142,9 @@ def list_challenges(session: Session, actor: Actor, *, status: str | None = None
     return {"data": [challenge_public(r) for r in rows[skip:skip + limit]], "count": len(rows)}
 
 
-def visible_confidential(session: Session, actor: Actor) -> list[str]:
-    """Confidential challenge ids this actor may not see (to exclude from search and matches)."""
-    rows = session.scalars(select(ChallengeRow).where(ChallengeRow.confidential.is_(True)))
-    return [r.id for r in rows if not can_see_challenge(actor, r)]
-
-
 def similar_challenges(session: Session, index: IndexService, actor: Actor, text: str, k: int = 5) -> list[dict]:
     """Possible duplicates of a pain point before it is posted, from the same index."""
-    hits = index.engine.search_text(text, "challenges", k, exclude=visible_confidential(session, actor))
-    return hits_payload(hits)
+    return hits_payload(ready(index).engine.similar_challenges(text, k, actor.viewer))
 
 
 # --- matching and feedback ------------------------------------------------------------------
@@ -171,7 +173,7 @@ def match_challenge(session: Session, index: IndexService, actor: Actor, challen
     owned_challenge(session, actor, challenge_id)
     decisions = latest_decisions(session, challenge_id)
     rejected = [i for i, d in decisions.items() if d == "reject"]
-    hits = index.engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected)
+    hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected)
     return hits_payload(hits, decisions)
 
 
@@ -233,38 +235,39 @@ def register_innovator(session: Session, index: IndexService, actor: Actor, data
     """Public registration: creates the profile and returns it with a new innovator API key (shown once)."""
     data = {k: v for k, v in data.items() if k not in ("created_at", "updated_at")}
     record: Innovator = _validate(Innovator, data)
-    if session.get(InnovatorRow, record.id) is not None:
-        raise conflict("innovator", record.id)
-    session.add(InnovatorRow(id=record.id, data=record.model_dump(mode="json"), created_at=record.created_at,
-                             updated_at=record.updated_at))
-    session.flush()
-    key = create_key(session, "innovator", innovator_id=record.id, label=f"self-registered {actor.label()}")
-    session.commit()
-    index.upsert("innovators", [innovator_doc(record)])
-    return record.model_dump(mode="json"), key
+    keys: list[str] = []
+
+    def issue_key(write_session: Session, _data: dict[str, Any]) -> None:
+        keys.append(create_key(write_session, "innovator", innovator_id=record.id,
+                               label=f"self-registered {actor.label()}"))
+
+    stored = save_record(index, "innovators", record.id, lambda _old: record.model_dump(mode="json"), create=True,
+                         after=issue_key)
+    return stored, keys[0]
 
 
 def update_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str,
                      patch: dict[str, Any]) -> dict[str, Any]:
-    row = owned_innovator(session, actor, innovator_id)
+    owned_innovator(session, actor, innovator_id)
     if "id" in patch and patch["id"] != innovator_id:
         raise invalid("id cannot be changed", "id")
     patch = {k: v for k, v in patch.items() if k not in ("created_at", "updated_at")}
-    record: Innovator = _validate(Innovator, {**row.data, **patch, "updated_at": _now().isoformat()})
-    row.data, row.updated_at = record.model_dump(mode="json"), record.updated_at
-    session.commit()
-    index.upsert("innovators", [innovator_doc(record)])
-    return row.data
+
+    def build(old: dict[str, Any] | None) -> dict[str, Any]:
+        return _validate(Innovator, {**(old or {}), **patch, "updated_at": _now().isoformat()}).model_dump(mode="json")
+
+    return save_record(index, "innovators", innovator_id, build, create=False)
 
 
 def delete_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str) -> None:
     owned_innovator(session, actor, innovator_id)
-    session.execute(delete(SavedSearchRow).where(SavedSearchRow.innovator_id == innovator_id))
-    for key in session.scalars(select(ApiKey).where(ApiKey.innovator_id == innovator_id)):
-        key.revoked = True
-    session.delete(session.get(InnovatorRow, innovator_id))
-    session.commit()
-    index.remove("innovators", [innovator_id])
+
+    def revoke(write_session: Session) -> None:
+        write_session.execute(delete(SavedSearchRow).where(SavedSearchRow.innovator_id == innovator_id))
+        for key in write_session.scalars(select(ApiKey).where(ApiKey.innovator_id == innovator_id)):
+            key.revoked = True
+
+    delete_record(index, "innovators", innovator_id, before=revoke)
 
 
 def list_innovators(session: Session, skip: int = 0, limit: int = 50) -> dict[str, Any]:
@@ -276,7 +279,7 @@ def match_innovator(session: Session, index: IndexService, actor: Actor, innovat
                     mode: str | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
     """Open, non-confidential challenges for the innovator's own profile."""
     owned_innovator(session, actor, innovator_id)
-    hits = index.engine.match_innovator(innovator_id, k, filters, retrieval_config(mode))
+    hits = ready(index).engine.match_innovator(innovator_id, k, filters, retrieval_config(mode), actor.viewer)
     return hits_payload(hits)
 
 
@@ -288,13 +291,7 @@ def search(session: Session, index: IndexService, actor: Actor, text: str, targe
         raise invalid("target must be challenges or innovators", "target")
     if not text or not text.strip():
         raise invalid("text must not be empty", "text")
-    exclude: list[str] = []
-    if target == "challenges":
-        exclude = visible_confidential(session, actor)
-        filters = filters or Filters()
-        if not filters.status:
-            filters = filters.model_copy(update={"status": ["open"]})
-    hits = index.engine.search_text(text, target, k, filters, retrieval_config(mode), exclude)
+    hits = ready(index).engine.search_text(text, target, k, filters, retrieval_config(mode), actor.viewer)
     return hits_payload(hits)
 
 

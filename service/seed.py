@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from matcher.corpora import load_demo
 
 from service.auth import create_key, hash_key
+from service.changes import log_change
 from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow
 
 
@@ -19,7 +20,11 @@ def agency_id_for(name: str) -> str:
 
 
 def seed_demo(session: Session) -> int:
-    """Load the demo corpus when the database holds no records; returns how many records were added."""
+    """Load the demo corpus when the database holds no records; returns how many records were added.
+
+    Records enter the change log but carry no vectors yet: the index follower encodes and stores
+    them in the background, so the server answers at once. Call it in a write session, so two
+    workers starting together cannot both seed."""
     if session.scalar(select(func.count()).select_from(ChallengeRow)) or \
             session.scalar(select(func.count()).select_from(InnovatorRow)):
         return 0
@@ -28,11 +33,14 @@ def seed_demo(session: Session) -> int:
         session.add(Agency(id=agency_id_for(name), name_th=name, name_en=name))
     session.flush()
     for c in corpus.challenges:
-        session.add(ChallengeRow(id=c.id, agency_id=agency_id_for(c.agency), status=c.status,
+        c = c.model_copy(update={"agency_id": agency_id_for(c.agency)})
+        session.add(ChallengeRow(id=c.id, agency_id=c.agency_id, status=c.status,
                                  confidential=c.confidential, data=c.model_dump(mode="json"),
                                  created_at=c.created_at, updated_at=c.updated_at))
+        log_change(session, "challenges", c.id, "upsert")
     for i in corpus.innovators:
         session.add(InnovatorRow(id=i.id, data=i.model_dump(mode="json"), created_at=i.created_at, updated_at=i.updated_at))
+        log_change(session, "innovators", i.id, "upsert")
     session.commit()
     return len(corpus.challenges) + len(corpus.innovators)
 

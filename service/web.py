@@ -37,8 +37,11 @@ def web_actor(request: Request, session: Session = Depends(get_session)) -> Acto
 def render(request: Request, name: str, actor: Actor, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    index = getattr(request.app.state, "index", None)
+    preparing = None if index is None or index.ready else index.progress
     response = templates.TemplateResponse(request, name, {
-        "t": translator(lang), "lang": lang, "actor": actor, "csrf": token, "taxonomy": taxonomy, **context},
+        "t": translator(lang), "lang": lang, "actor": actor, "csrf": token, "taxonomy": taxonomy,
+        "preparing": preparing, **context},
         status_code=status_code)
     response.set_cookie("lang", lang, samesite="lax")
     response.set_cookie(CSRF_COOKIE, token, samesite="strict", httponly=True)
@@ -134,8 +137,9 @@ def challenge_page(request: Request, challenge_id: str, session: Session = Depen
         return error_page(request, actor, exc)
     suggestions = feedback = None
     if actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id):
-        suggestions = ops.match_challenge(session, index, actor, challenge_id, 10)
         feedback = ops.list_feedback(session, actor, challenge_id)["data"]
+        if index.ready:
+            suggestions = ops.match_challenge(session, index, actor, challenge_id, 10)
     return render(request, "challenge.html", actor, challenge=ops.challenge_public(row), suggestions=suggestions,
                   feedback=feedback)
 
@@ -158,6 +162,6 @@ def innovator_page(request: Request, q: str = "", session: Session = Depends(get
     if actor.role != "innovator":
         return render(request, "login.html", actor, status_code=401, message="need_login")
     profile = ops.load_innovator(session, actor.innovator_id).data
-    matches = ops.match_innovator(session, index, actor, actor.innovator_id, 10)
-    results = ops.search(session, index, actor, q, "challenges", 10, Filters()) if q.strip() else None
+    matches = ops.match_innovator(session, index, actor, actor.innovator_id, 10) if index.ready else []
+    results = ops.search(session, index, actor, q, "challenges", 10, Filters()) if q.strip() and index.ready else None
     return render(request, "innovator.html", actor, profile=profile, matches=matches, results=results, q=q)

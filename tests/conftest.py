@@ -70,8 +70,8 @@ def engine(small_records, cache_dir):
 
     challenges, innovators = small_records
     eng = MatchEngine(cache_dir=cache_dir)
-    eng.upsert("challenges", [challenge_doc(c) for c in challenges])
-    eng.upsert("innovators", [innovator_doc(i) for i in innovators])
+    eng.build("challenges", [challenge_doc(c) for c in challenges])
+    eng.build("innovators", [innovator_doc(i) for i in innovators])
     return eng
 
 

@@ -77,16 +77,41 @@ def test_bm25_segments_thai_and_ranks_the_matching_record():
     lexical.upsert(list(texts), [tokenize(t) for t in texts.values()])
     assert lexical.search(tokenize("ท่อระบายน้ำตัน"), 3)[0][0] == "a"
     assert lexical.search(tokenize("broken light"), 3)[0][0] == "c"
-    order, scores = lexical.scores(tokenize("ไฟถนน"), allowed={"a", "c"})
-    assert scores[order.index("b")] == 0  # filtered out inside retrieval
+    assert lexical.search(tokenize("ไฟถนน"), 3)[0][0] == "b"
+    assert lexical.search(tokenize("ไฟถนน"), 3, allowed={"a", "c"}) == []  # filtered out inside retrieval
     lexical.remove(["a"])
     assert lexical.search(tokenize("ท่อระบายน้ำ"), 3) == []
 
 
+def test_incremental_bm25_equals_bm25s_after_updates_and_deletes():
+    """Oracle: after inserts, replacements and deletes, every score equals bm25s ("lucene")
+    rebuilt from scratch on the surviving documents."""
+    import random
+
+    import bm25s
+
+    rng = random.Random(7)
+    vocabulary = [f"w{i}" for i in range(60)] + ["น้ำท่วม", "ขยะ", "ไฟถนน"]
+    docs = {f"d{i}": [rng.choice(vocabulary) for _ in range(rng.randint(1, 40))] for i in range(300)}
+    lexical = LexicalIndex()
+    lexical.upsert(list(docs), list(docs.values()))
+    for i in range(0, 300, 7):
+        docs[f"d{i}"] = [rng.choice(vocabulary) for _ in range(rng.randint(1, 40))]
+        lexical.upsert([f"d{i}"], [docs[f"d{i}"]])
+    for i in range(3, 300, 5):
+        del docs[f"d{i}"]
+        lexical.remove([f"d{i}"])
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    order = list(docs)
+    reference.index([docs[k] for k in order], show_progress=False)
+    for query in (["w1", "w2", "w2", "น้ำท่วม"], ["ขยะ"], ["w59", "ไฟถนน", "w0"]):
+        expected = reference.get_scores(query)
+        got = lexical.score_rows(query)[lexical.rows(order)]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
 def _collection(encoders, docs):
-    collection = Collection.for_encoders(encoders)
-    collection.upsert(docs, encoders)
-    return collection
+    return Collection.build("test", docs, encoders, "flat")
 
 
 DOCS = [IndexDoc("a", "ถนนเป็นหลุมบ่อ รถมอเตอร์ไซค์ล้มบ่อย", "road", facets={"district": "bang_rak"}),
@@ -110,6 +135,20 @@ def test_index_from_another_encoder_is_refused(tmp_path, default_encoders, e5):
     _collection(default_encoders, DOCS).save(tmp_path / "idx")
     with pytest.raises(IndexMismatchError, match="built with encoders"):
         Collection.load(tmp_path / "idx", {"e5-small": e5})
+
+
+def test_index_of_other_centering_means_is_refused(tmp_path, default_encoders):
+    """Same encoder id, other means (as after `matcher calibrate`): the fingerprint differs."""
+    from matcher.encoders.centering import LanguageCenteredEncoder, LanguageMeans
+
+    _collection(default_encoders, DOCS).save(tmp_path / "idx")
+    eid, encoder = next((e, enc) for e, enc in default_encoders.items() if e.endswith("+center"))
+    means = encoder.means
+    shifted = LanguageMeans(means.encoder_id, means.th_query * 0.5, means.en_query, means.th_document, means.en_document)
+    changed = {**default_encoders, eid: LanguageCenteredEncoder(encoder.inner, shifted)}
+    assert changed[eid].fingerprint != encoder.fingerprint
+    with pytest.raises(IndexMismatchError, match="centering means"):
+        Collection.load(tmp_path / "idx", changed)
 
 
 def test_truncated_or_missing_index_file_is_detected(tmp_path, default_encoders):

@@ -21,8 +21,8 @@ def build_index(challenges_path: Path, innovators_path: Path, index_dir: Path, c
     innovators = load_innovators(innovators_path)
     start = time.perf_counter()
     engine = MatchEngine(cache_dir=cache_dir, dense_kind=dense_kind)
-    engine.upsert("challenges", [challenge_doc(c) for c in challenges], show_progress)
-    engine.upsert("innovators", [innovator_doc(i) for i in innovators], show_progress)
+    engine.build("challenges", [challenge_doc(c) for c in challenges], show_progress)
+    engine.build("innovators", [innovator_doc(i) for i in innovators], show_progress)
     engine.save(index_dir)
     seconds = time.perf_counter() - start
     return {"challenges": len(challenges), "innovators": len(innovators), "seconds": round(seconds, 2),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +23,33 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32, copy=False)
+
+
+@cache
+def file_digest(path: str) -> str:
+    """SHA-256 of a file, computed once per process (weights files are tens of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def combine_fingerprint(encoder_id: str, parts: Iterable[str]) -> str:
+    """`<id>@<12 hex>`: readable in a manifest, different whenever any part differs."""
+    digest = hashlib.sha256("\x00".join([encoder_id, *parts]).encode("utf-8")).hexdigest()
+    return f"{encoder_id}@{digest[:16]}"
+
+
+def package_fingerprint_parts(distribution: str, files: Iterable[Path]) -> list[str]:
+    """Library version plus the digest of each weights file: what decides a package encoder's output."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return [f"{distribution}=={version}", *(file_digest(str(f)) for f in files)]
 
 
 def show_progress_default(show_progress: bool | None) -> bool:
@@ -38,9 +68,24 @@ class Encoder(ABC):
     product is cosine everywhere downstream.
     """
 
-    #: Stable identifier written into index manifests; an index is only valid for this id.
+    #: Human-readable identifier used in configurations (e.g. "e5-small+center").
     id: str
     dimension: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the vectors this encoder produces: id, library version, weights digest and,
+        for wrappers, the digests of what they add (centering means). It keys the embedding
+        cache, the stored vectors and every index manifest, so vectors from another model or
+        other means are never mixed with these. Computed once per instance."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            cached = self.__dict__["_fingerprint"] = combine_fingerprint(self.id, self.fingerprint_parts())
+        return cached
+
+    def fingerprint_parts(self) -> list[str]:
+        """What decides this encoder's output besides its id; backends override."""
+        return []
 
     @abstractmethod
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:

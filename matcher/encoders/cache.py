@@ -1,4 +1,4 @@
-"""On-disk embedding cache keyed by (encoder id, mode, text hash).
+"""On-disk embedding cache keyed by (encoder fingerprint, mode, text hash).
 
 Re-indexing unchanged records, or re-running an evaluation, then costs a lookup instead of a
 model call. SQLite gives atomic writes and safe concurrent readers with no extra service.
@@ -17,9 +17,10 @@ import numpy as np
 from matcher.encoders.base import Encoder
 
 
-def text_key(encoder_id: str, is_query: bool, text: str) -> str:
+def text_key(fingerprint: str, is_query: bool, text: str) -> str:
+    """Cache key: the encoder's fingerprint (not just its id), the mode and the text."""
     mode = "q" if is_query else "d"
-    return hashlib.sha256(f"{encoder_id}\x00{mode}\x00{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{fingerprint}\x00{mode}\x00{text}".encode("utf-8")).hexdigest()
 
 
 class EmbeddingCache:
@@ -69,11 +70,15 @@ class CachedEncoder(Encoder):
         self.id = inner.id
         self.dimension = inner.dimension
 
+    def fingerprint_parts(self) -> list[str]:
+        return self.inner.fingerprint_parts()
+
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
         return self.inner._encode_batch(texts, is_query)
 
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
-        keys = [text_key(self.id, is_query, t) for t in texts]
+        fingerprint = self.fingerprint
+        keys = [text_key(fingerprint, is_query, t) for t in texts]
         found = self.cache.get_many(keys)
         missing: dict[str, str] = {}  # key -> text, each distinct text encoded once
         for key, text in zip(keys, texts):

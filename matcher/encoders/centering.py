@@ -37,6 +37,15 @@ class LanguageMeans:
         shares = np.array([thai_share(t) for t in texts], dtype=np.float32)[:, None]
         return shares * th[None, :] + (1 - shares) * en[None, :]
 
+    def digest(self) -> str:
+        """SHA-256 over the mean vectors: part of the centered encoder's fingerprint."""
+        import hashlib
+
+        digest = hashlib.sha256(self.encoder_id.encode("utf-8"))
+        for vector in (self.th_query, self.en_query, self.th_document, self.en_document):
+            digest.update(np.ascontiguousarray(vector, dtype=np.float32).tobytes())
+        return digest.hexdigest()
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, encoder_id=np.array(self.encoder_id), th_query=self.th_query, en_query=self.en_query,
@@ -69,13 +78,17 @@ def estimate_language_means(encoder: Encoder, thai_texts: Sequence[str], english
 class LanguageCenteredEncoder(Encoder):
     """Wraps an encoder and removes the language component of every vector."""
 
-    def __init__(self, inner: Encoder, means: LanguageMeans):
+    def __init__(self, inner: Encoder, means: LanguageMeans, means_digest: str = ""):
         if means.encoder_id != inner.id:
             raise ValueError(f"language means were estimated for {means.encoder_id!r}, not {inner.id!r}")
         self.inner = inner
         self.means = means
+        self.means_digest = means_digest or means.digest()
         self.id = f"{inner.id}+center"
         self.dimension = inner.dimension
+
+    def fingerprint_parts(self) -> list[str]:
+        return [self.inner.fingerprint, f"means:{self.means_digest}"]
 
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
         return self.inner._encode_batch(texts, is_query)

@@ -32,6 +32,20 @@ class SentenceTransformerEncoder(Encoder):
         self.query_prompt = prompts.get("query", "")
         self.document_prompt = prompts.get("document", prompts.get("passage", ""))
 
+    def fingerprint_parts(self) -> list[str]:
+        """Library version and, for a local model directory, the digest of its weights and config."""
+        from pathlib import Path
+
+        from matcher.encoders.base import file_digest, package_fingerprint_parts
+
+        parts = package_fingerprint_parts("sentence-transformers", [])
+        root = Path(self.name_or_path)
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and path.suffix in (".safetensors", ".bin", ".json", ".model") :
+                    parts.append(f"{path.relative_to(root)}:{file_digest(str(path))}")
+        return parts
+
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         prompt = self.query_prompt if is_query else self.document_prompt
         vectors = self.model.encode([prompt + t for t in texts], batch_size=len(texts),

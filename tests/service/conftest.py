@@ -52,6 +52,7 @@ def service_env(request, tmp_path_factory, cache_dir, small_records):
     settings = make_settings(tmp_path_factory.mktemp("service") / "data", cache_dir, request.param)
     client = TestClient(create_app(settings))
     client.__enter__()
+    wait_ready(client)
     admin = {"X-API-Key": ADMIN_KEY}
     challenges, innovators = small_records
     for agency in ("ag-env", "ag-traffic"):
@@ -69,6 +70,20 @@ def service_env(request, tmp_path_factory, cache_dir, small_records):
         keys[innovator.id] = response.json()["api_key"]
     yield settings, client, keys
     client.__exit__(None, None, None)
+
+
+def wait_ready(client, timeout: float = 300.0) -> None:
+    """Block until the app's background index start-up is done (GET /v1/ready is 200)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get("/v1/ready")
+        if response.status_code == 200:
+            return
+        assert response.status_code == 503, response.text
+        time.sleep(0.1)
+    raise AssertionError(f"index not ready after {timeout} s: {client.get('/v1/ready').text}")
 
 
 def auth(key: str) -> dict[str, str]:
