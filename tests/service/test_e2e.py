@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
 from tests.service.conftest import ADMIN_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.service.servers import Server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, cache_dir):
     data = tmp_path_factory.mktemp("e2e") / "data"
-    data.mkdir()
-    (data / "cache").symlink_to(cache_dir, target_is_directory=True)
-    port = free_port()
-    env = {**os.environ, "MATCHER_SEED_DEMO": "false", "MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "matcher.cli.main", "serve", "--port", str(port), "--data-dir",
-                             str(data), "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/v1/ready", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode())
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not become ready")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    server = Server(data, env={"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY}).start()
+    server.wait_ready()
+    yield server.base
+    server.stop()
 
 
 def test_post_match_and_feedback_over_http(server, small_records):

@@ -1,0 +1,153 @@
+"""Several processes on one database behave as one service: workers, replicas, kill -9."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.service.conftest import ADMIN_KEY, _database_url
+from tests.service.servers import Server
+
+ADMIN = {"X-API-Key": ADMIN_KEY}
+ENV = {"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, "MATCHER_SNAPSHOT_INTERVAL": "2"}
+
+
+def _challenge(small_records, cid: str) -> dict:
+    return {**small_records[0][0].model_dump(mode="json"), "id": cid}
+
+
+def _visible_everywhere(bases: list[str], cid: str, innovator_id: str, timeout: float, tries_per_base: int = 4) -> float:
+    """Seconds until `innovator_id` is among the matches of `cid` on every base (each asked several
+    times, so every worker behind it is asked)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        seen = True
+        for base in bases:
+            for _ in range(tries_per_base):
+                data = httpx.get(f"{base}/v1/challenges/{cid}/matches", params={"k": 200}, headers=ADMIN, timeout=30).json()
+                if innovator_id not in {m["id"] for m in data.get("data", [])}:
+                    seen = False
+                    break
+            if not seen:
+                break
+        if seen:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{innovator_id} not visible on {bases} after {timeout} s")
+
+
+def test_two_workers_on_sqlite_see_each_others_writes(tmp_path, small_records):
+    server = Server(tmp_path / "data", workers=2, env=ENV).start()
+    try:
+        server.wait_ready(consecutive=6)
+        innovators = small_records[1]
+        for innovator in innovators[:6]:
+            assert httpx.post(server.base + "/v1/innovators", json=innovator.model_dump(mode="json"),
+                              timeout=60).status_code == 201
+        assert httpx.post(server.base + "/v1/challenges", json=_challenge(small_records, "ch-w1"), headers=ADMIN,
+                          timeout=60).status_code == 201
+        for innovator in innovators[6:10]:
+            assert httpx.post(server.base + "/v1/innovators", json=innovator.model_dump(mode="json"),
+                              timeout=60).status_code == 201
+            assert _visible_everywhere([server.base], "ch-w1", innovator.id, timeout=1.0, tries_per_base=6) <= 1.0
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("MATCHER_TEST_POSTGRES_URL"), reason="needs MATCHER_TEST_POSTGRES_URL")
+def test_two_replicas_on_postgres_behave_as_one_service(tmp_path, small_records):
+    url = _database_url("postgres", tmp_path)
+    a = Server(tmp_path / "a", database_url=url, env=ENV).start()
+    a.wait_ready()
+    b = Server(tmp_path / "b", database_url=url, env=ENV).start()
+    try:
+        b.wait_ready()
+        assert httpx.post(a.base + "/v1/challenges", json=_challenge(small_records, "ch-rep"), headers=ADMIN,
+                          timeout=60).status_code == 201
+        delays = []
+        for innovator in small_records[1][:5]:
+            assert httpx.post(a.base + "/v1/innovators", json=innovator.model_dump(mode="json"),
+                              timeout=60).status_code == 201
+            delays.append(_visible_everywhere([b.base], "ch-rep", innovator.id, timeout=1.0))
+        assert max(delays) <= 1.0
+        # replica B killed, a write lands in A meanwhile, B restarts and catches up from the log
+        b.kill()
+        late = small_records[1][5]
+        assert httpx.post(a.base + "/v1/innovators", json=late.model_dump(mode="json"), timeout=60).status_code == 201
+        b.start()
+        b.wait_ready()
+        _visible_everywhere([b.base], "ch-rep", late.id, timeout=5.0)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def run_kill_rounds(data_dir, small_records, rounds: int, seed: int = 0, database_url: str | None = None) -> dict:
+    """Writes innovators in a burst, kill -9s the server at a random moment, restarts it, and checks
+    that every acknowledged write is in the database and in the index, and that the index holds
+    exactly the database's records. Returns counts."""
+    rng = random.Random(seed)
+    server = Server(data_dir, env=ENV, database_url=database_url).start()
+    server.wait_ready()
+    assert httpx.post(server.base + "/v1/challenges", json=_challenge(small_records, "ch-kill"), headers=ADMIN,
+                      timeout=60).status_code == 201
+    template = small_records[1][0].model_dump(mode="json")
+    acknowledged: list[str] = []
+    attempted = 0
+    try:
+        for round_no in range(rounds):
+            stop = threading.Event()
+            first_ack = threading.Event()
+
+            def burst(round_no: int = round_no) -> None:
+                nonlocal attempted
+                n = 0
+                with httpx.Client(base_url=server.base, timeout=30) as http:
+                    while not stop.is_set():
+                        rid = f"in-kill-{round_no:03d}-{n:04d}"
+                        n += 1
+                        attempted += 1
+                        body = {**template, "id": rid, "name": f"ทดสอบ {rid}",
+                                "description": f"{template['description']} รอบ {round_no} ลำดับ {n}"}
+                        try:
+                            if http.post("/v1/innovators", json=body).status_code == 201:
+                                acknowledged.append(rid)
+                                first_ack.set()
+                        except httpx.HTTPError:
+                            return
+
+            writer = threading.Thread(target=burst)
+            writer.start()
+            first_ack.wait(120)  # kill in the middle of the burst, not before its first write
+            time.sleep(rng.uniform(0.05, 1.0))
+            server.kill()
+            stop.set()
+            writer.join()
+            server.start()
+            server.wait_ready()
+            check_consistent(server.base, acknowledged)
+    finally:
+        server.stop()
+    return {"rounds": rounds, "attempted": attempted, "acknowledged": len(acknowledged)}
+
+
+def check_consistent(base: str, acknowledged: list[str]) -> None:
+    ready = httpx.get(base + "/v1/ready", timeout=30).json()
+    listed = httpx.get(base + "/v1/innovators", params={"limit": 1}, timeout=30).json()["count"]
+    assert ready["index"]["innovators"] == listed, (ready, listed)  # index neither ahead nor behind
+    for rid in acknowledged:
+        assert httpx.get(f"{base}/v1/innovators/{rid}", timeout=30).status_code == 200, rid
+    matched = {m["id"] for m in httpx.get(f"{base}/v1/challenges/ch-kill/matches", params={"k": 200}, headers=ADMIN,
+                                          timeout=60).json()["data"]}
+    missing = [rid for rid in acknowledged if rid not in matched]
+    assert not missing or len(matched) == 200, missing
+
+
+def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path, small_records):
+    result = run_kill_rounds(tmp_path / "data", small_records, rounds=3)
+    assert result["acknowledged"] > 0
