@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,6 @@ from typing import Any
 import typer
 
 from matcher.cli.common import handle_errors, print_json, resolve_settings
-
-RECALL_KS = (1, 3, 5, 10, 20, 50, 100)
-
 
 def machine_description() -> str:
     import os
@@ -33,23 +29,12 @@ def git_commit() -> str:
 
 
 def evaluate_configs(dataset_spec: str, configs: dict[str, Any], cache_dir: Path | None, k: int = 100,
-                     show_progress: bool | None = None, split: str = "test") -> tuple[Any, dict[str, dict], dict[str, dict], dict[str, dict]]:
-    """Run every configuration on one dataset; returns (dataset, runs, metrics, recall curves)."""
-    from eval.baselines import tfidf_char_run
+                     show_progress: bool | None = None, split: str = "test"):
+    """Load a dataset by name or folder and evaluate every configuration on it (an `Evaluation`)."""
     from eval.datasets import load_dataset
-    from eval.metrics import ranx_scores, compute_metrics
-    from eval.runner import retrieve
+    from eval.evaluation import evaluate
 
-    dataset = load_dataset(dataset_spec, split)
-    query_lang = {q.id: q.lang for q in dataset.queries}
-    query_sectors = {q.id: q.sectors for q in dataset.queries if q.sectors}
-    runs, metrics, curves = {}, {}, {}
-    for name, config in configs.items():
-        run = tfidf_char_run(dataset, k) if config is None else retrieve(dataset, config, k, cache_dir, show_progress)
-        runs[name] = run
-        metrics[name] = compute_metrics(dataset.qrels, run, query_lang, dataset.doc_lang, query_sectors)
-        curves[name] = {kk: v for kk, v in zip(RECALL_KS, ranx_scores(dataset.qrels, run, [f"recall@{x}" for x in RECALL_KS]).values())}
-    return dataset, runs, metrics, curves
+    return evaluate(load_dataset(dataset_spec, split), configs, cache_dir, k, show_progress)
 
 
 def build_config(mode: str | None, encoders: list[str] | None, lexical_weight: float | None, fusion: str | None,
@@ -84,7 +69,6 @@ def evaluate(
 ) -> None:
     """Evaluate a retrieval configuration (default: what `matcher serve` uses) on labeled pairs."""
     from eval.configs import named_configs
-    from eval.metrics import compare_runs
     from eval.report import write_reports, write_trec_run
 
     registry = named_configs()
@@ -99,24 +83,26 @@ def evaluate(
     main = build_config(mode, encoder, lexical_weight, fusion, rrf_k, language_aware)
     configs: dict[str, Any] = {"evaluated": main}
     configs.update({name: registry[name] for name in config or []})
-    started = time.perf_counter()
-    ds, runs, metrics, curves = evaluate_configs(dataset, configs, settings.cache_dir, k, progress, split)
+    evaluation = evaluate_configs(dataset, configs, settings.cache_dir, k, progress, split)
+    ds = evaluation.dataset
     out = out or Path("runs") / f"{ds.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics["evaluated"], indent=2), encoding="utf-8")
+    main_result = evaluation.results["evaluated"]
+    (out / "metrics.json").write_text(json.dumps(main_result.metrics, indent=2), encoding="utf-8")
     header = {"dataset": dataset, "queries": str(len(ds.queries)), "documents": str(len(ds.docs)),
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
-              "machine": machine_description(), "seconds": f"{time.perf_counter() - started:.1f}"}
+              "machine": machine_description(), "seconds": f"{evaluation.seconds:.1f}"}
     (out / "config.json").write_text(json.dumps({"configuration": main.model_dump(), **header,
                                                  "compared": list(configs)[1:]}, indent=2, ensure_ascii=False),
                                      encoding="utf-8")
-    for i, (name, run) in enumerate(runs.items()):
-        write_trec_run(out / ("run.trec" if i == 0 else f"run-{i}.trec"), run, name)
-        if i:
-            (out / f"metrics-{i}.json").write_text(json.dumps({"name": name, **metrics[name]}, indent=2), encoding="utf-8")
-    comparison = compare_runs(ds.qrels, runs) if len(runs) > 1 else None
-    if comparison:
-        (out / "comparison.json").write_text(json.dumps(comparison, indent=2, default=str), encoding="utf-8")
-    write_reports(out, ds.name, metrics, curves, comparison, header)
-    summary = {m: round(v, 4) for m, v in metrics["evaluated"].items() if isinstance(v, float)}
+    write_trec_run(out / "run.trec", main_result.run, "evaluated")
+    for result in list(evaluation.results.values())[1:]:
+        write_trec_run(out / f"run-{result.slug}.trec", result.run, result.name)
+        (out / f"metrics-{result.slug}.json").write_text(json.dumps({"name": result.name, **result.metrics}, indent=2),
+                                                         encoding="utf-8")
+    if evaluation.comparison:
+        (out / "comparison.json").write_text(json.dumps(evaluation.comparison, indent=2, default=str), encoding="utf-8")
+    write_reports(out, ds.name, {n: r.metrics for n, r in evaluation.results.items()},
+                  {n: r.recall_curve for n, r in evaluation.results.items()}, evaluation.comparison, header)
+    summary = {m: round(v, 4) for m, v in main_result.metrics.items() if isinstance(v, float)}
     print_json({"dataset": ds.name, "out": str(out), **summary})

@@ -95,7 +95,9 @@ def results(
     rows: dict[str, dict[str, dict]] = {name: {} for name in named_configs()}
     names = []
     for spec in datasets:
-        ds, _runs, metrics, _curves = evaluate_configs(spec, named_configs(), settings.cache_dir, 100, progress)
+        evaluation = evaluate_configs(spec, named_configs(), settings.cache_dir, 100, progress)
+        ds = evaluation.dataset
+        metrics = {name: result.metrics for name, result in evaluation.results.items()}
         names.append(ds.name.replace("demo-", "") if ds.name.startswith("demo-") else ds.name)
         for config_name, m in metrics.items():
             rows[config_name][names[-1]] = m

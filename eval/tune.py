@@ -49,7 +49,8 @@ def tune(split: str = typer.Option("dev", help="Demo split to tune on (never tes
     if split == "test":
         raise ValueError("tuning on the test split would leak it; use train or dev")
     configs = grid()
-    _ds, _runs, metrics, _curves = evaluate_configs(split, configs, resolve_settings(data_dir).cache_dir, 100, progress)
+    evaluation = evaluate_configs(split, configs, resolve_settings(data_dir).cache_dir, 100, progress)
+    metrics = {name: result.metrics for name, result in evaluation.results.items()}
     ranked = sorted(metrics.items(), key=lambda kv: -kv[1]["ndcg@10"])
     lines = ["# Fusion tuning (`matcher tune`)", "",
              f"{datetime.now(timezone.utc):%Y-%m-%d}, commit {git_commit()}, {machine_description()}, split `{split}`.", "",

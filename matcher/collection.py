@@ -30,7 +30,8 @@ from matcher.index.lexical import LexicalIndex
 from matcher.locking import ReadWriteLock
 from matcher.index.manifest import (IndexCorruptError, IndexMismatchError, atomic_write_bytes, read_manifest,
                                     write_manifest)
-from matcher.ranking import LEXICAL, ComponentScores, fuse
+from matcher.bridge import load_bridge
+from matcher.ranking import BRIDGE, LEXICAL, ComponentScores, csls, fuse, hubness
 from matcher.text import analyze, detect_language, is_blank, tokenize
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,9 @@ class Collection:
         self.facets = FacetIndex()
         self.lock = ReadWriteLock()
         self.manifest: dict[str, Any] = {}
+        self.references: dict[str, np.ndarray] = {}
+        self.hub: dict[str, dict[str, float]] = {}
+        self.hub_k = 0
 
     @classmethod
     def build(cls, name: str, docs: Sequence[IndexDoc], encoders: Mapping[str, Encoder], dense_kind: str = "auto",
@@ -211,7 +215,29 @@ class Collection:
             for doc in docs:
                 self.docs[doc.key] = doc
                 self.facets.upsert(doc.key, {**doc.facets, "language": doc.lang})
+            self._update_hubness(keys, encoded)
         return encoded
+
+    def set_references(self, references: Mapping[str, np.ndarray], k: int) -> None:
+        """Vectors of the other side (per encoder) for the CSLS hubness correction, and r(d) of
+        every document against them. Documents added later get r(d) at upsert time."""
+        refs = {eid: np.asarray(v, dtype=np.float32) for eid, v in references.items() if eid in self.encoders}
+        with self.lock.read():
+            keys = list(self.docs)
+            vectors = {eid: self.dense[eid].vectors(keys) for eid in refs}
+        hub = {eid: dict(zip(keys, hubness(vectors[eid], refs[eid], k).tolist())) for eid in refs}
+        with self.lock.write():
+            self.references, self.hub, self.hub_k = refs, hub, k
+            for eid in refs:  # documents that arrived while r(d) was computed
+                missing = [key for key in self.docs if key not in self.hub[eid]]
+                if missing:
+                    values = hubness(self.dense[eid].vectors(missing), refs[eid], k)
+                    self.hub[eid].update(zip(missing, values.tolist()))
+
+    def _update_hubness(self, keys: Sequence[str], encoded: EncodedDocs) -> None:
+        for eid, refs in self.references.items():
+            values = hubness(encoded.documents[eid], refs, self.hub_k)
+            self.hub[eid].update(zip(keys, values.tolist()))
 
     def remove(self, keys: Sequence[str]) -> int:
         with self.lock.write():
@@ -223,6 +249,8 @@ class Collection:
             for key in present:
                 del self.docs[key]
                 self.facets.remove(key)
+                for values in self.hub.values():
+                    values.pop(key, None)
             return len(present)
 
     # --- queries ---------------------------------------------------------------------------
@@ -290,10 +318,17 @@ class Collection:
             pool = [key for key in found if key not in exclude]
         if not pool:
             return []
-        components = [ComponentScores(eid, self.dense[eid].scores(query.vectors[eid], pool), weight) for eid, weight in dense]
+        components = [ComponentScores(eid, self._dense_scores(eid, query, pool, config), weight) for eid, weight in dense]
         if lexical_rows is not None:
             lexical_scores = lexical_rows[self.lexical.rows(pool)]
             components.append(ComponentScores(LEXICAL, lexical_scores.astype(np.float32), lexical_weight, lexical=True))
+        bridge = load_bridge() if config.mode == "hybrid" and config.bridge_weight > 0 else None
+        if bridge is not None:
+            translated = bridge.translate(query.tokens)
+            if translated:
+                bridged = self.lexical.score_rows(translated)[self.lexical.rows(pool)]
+                components.append(ComponentScores(BRIDGE, bridged.astype(np.float32), config.bridge_weight,
+                                                  lexical=True, cross=True))
         doc_langs = [self.docs[key].lang for key in pool]
         language_aware = config.language_aware_lexical and config.mode == "hybrid"
         fused = fuse(components, query.lang, doc_langs, config.fusion, config.rrf_k, language_aware)
@@ -306,6 +341,13 @@ class Collection:
                 info = self._explain(query, doc, components, fused, int(i))
             hits.append(Hit(doc.key, float(fused.scores[i]), rank, doc.title, doc.lang, info or {}))
         return hits
+
+    def _dense_scores(self, eid: str, query: Query, pool: list[str], config: RetrievalConfig) -> np.ndarray:
+        cosines = self.dense[eid].scores(query.vectors[eid], pool)
+        if config.hubness_k and eid in self.hub:
+            hub = self.hub[eid]
+            return csls(cosines, np.fromiter((hub.get(key, 0.0) for key in pool), dtype=np.float32, count=len(pool)))
+        return cosines
 
     def _explain(self, query: Query, doc: IndexDoc, components: list[ComponentScores], fused, i: int) -> dict[str, Any]:
         per_component = {

@@ -37,6 +37,10 @@ class RetrievalConfig(BaseModel):
     fusion: Fusion = "zscore"
     rrf_k: int = Field(default=60, ge=1)
     language_aware_lexical: bool = True
+    bridge_weight: float = Field(default=0.0, ge=0,
+                                 description="Weight of the Thai-English WordNet bridge (hybrid mode; 0: off)")
+    hubness_k: int = Field(default=0, ge=0, le=1000,
+                           description="CSLS hubness correction with this many neighbours (0: off)")
     pool_size: int = Field(default=200, ge=10, le=10_000)
     exhaustive_below: int = Field(default=2000, ge=0)
 

@@ -85,6 +85,18 @@ class MatchEngine:
         self.set_collection(side, collection)
         return collection
 
+    def refresh_hubness(self) -> None:
+        """CSLS references: each side's documents against the other side's query vectors (stored
+        records are the queries of the other direction). No-op when the configuration has it off."""
+        k = self.config.hubness_k
+        if not k:
+            return
+        for side, other in (("innovators", "challenges"), ("challenges", "innovators")):
+            references = {eid: store.get(store.keys) for eid, store in self.collection(other).query_vectors.items()
+                          if len(store)}
+            if references:
+                self.collection(side).set_references(references, k)
+
     def upsert(self, side: Side, docs: Sequence[IndexDoc], show_progress: bool | None = False) -> None:
         self.collection(side).upsert(docs, show_progress=show_progress)
 
@@ -98,6 +110,7 @@ class MatchEngine:
     def load(self, index_dir: Path) -> "MatchEngine":
         for side in SIDES:
             self.set_collection(side, Collection.load(Path(index_dir) / side, self.encoders))
+        self.refresh_hubness()
         return self
 
     @staticmethod

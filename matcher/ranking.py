@@ -24,6 +24,7 @@ import numpy as np
 from matcher.text import same_language
 
 LEXICAL = "bm25"
+BRIDGE = "bridge"
 
 
 def zscore(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -72,6 +73,32 @@ def reorder_within_slots(slot_scores: np.ndarray, order_scores: np.ndarray, memb
     return out
 
 
+def hubness(doc_vectors: np.ndarray, reference_vectors: np.ndarray, k: int = 10, batch: int = 4096) -> np.ndarray:
+    """r(d): mean cosine of each document to its k nearest reference vectors (CSLS, Conneau et al. 2018).
+
+    In a bilingual pool a few documents ("hubs") sit near many queries, mostly queries of their own
+    language; CSLS scores 2*cos(q, d) - r(d), so a document is rewarded for being close to this
+    query rather than for being close to every query. The references are vectors of the *other*
+    side (the queries, or the records that will be used as queries), never the documents themselves.
+    """
+    docs = np.asarray(doc_vectors, dtype=np.float32)
+    refs = np.asarray(reference_vectors, dtype=np.float32)
+    out = np.zeros(len(docs), dtype=np.float32)
+    if not len(docs) or not len(refs):
+        return out
+    k = max(1, min(k, len(refs)))
+    for start in range(0, len(docs), batch):
+        sims = docs[start:start + batch] @ refs.T
+        top = np.partition(sims, len(refs) - k, axis=1)[:, len(refs) - k:] if k < len(refs) else sims
+        out[start:start + batch] = top.mean(axis=1)
+    return out
+
+
+def csls(cosines: np.ndarray, doc_hubness: np.ndarray) -> np.ndarray:
+    """2*cos(q, d) - r(d) (the query's own r(q) is constant within one ranking and is dropped)."""
+    return 2.0 * np.asarray(cosines, dtype=np.float32) - np.asarray(doc_hubness, dtype=np.float32)
+
+
 @dataclass
 class ComponentScores:
     """Raw scores of one component over the candidate pool."""
@@ -80,6 +107,9 @@ class ComponentScores:
     scores: np.ndarray
     weight: float
     lexical: bool = False
+    cross: bool = False
+    """A cross-language signal (the lexical bridge): standardised over, and added to, only the
+    candidates in the other language, before the same-language slots are reordered."""
 
 
 @dataclass
@@ -99,13 +129,16 @@ def fuse(components: Sequence[ComponentScores], query_lang: str, doc_langs: Sequ
     normalized: dict[str, np.ndarray] = {}
     component_ranks: dict[str, np.ndarray] = {}
     for comp in components:
-        mask = same if (comp.lexical and language_aware_lexical) else None
+        mask = ~same if comp.cross else (same if (comp.lexical and language_aware_lexical) else None)
         normalized[comp.name] = zscore(comp.scores, mask)
         component_ranks[comp.name] = ranks(comp.scores)
     if method == "zscore":
         dense_total = sum((c.weight * normalized[c.name] for c in components if not c.lexical), np.zeros(len(same)))
-        total = dense_total + sum((c.weight * normalized[c.name] for c in components if c.lexical), np.zeros(len(same)))
-        if language_aware_lexical and any(c.lexical for c in components) and any(not c.lexical for c in components):
+        dense_total = dense_total + sum((c.weight * normalized[c.name] for c in components if c.cross), np.zeros(len(same)))
+        total = dense_total + sum((c.weight * normalized[c.name] for c in components if c.lexical and not c.cross),
+                                  np.zeros(len(same)))
+        in_language = [c for c in components if c.lexical and not c.cross]
+        if language_aware_lexical and in_language and any(not c.lexical for c in components):
             total = reorder_within_slots(dense_total, total, same)
     elif method == "rrf":
         total = rrf([component_ranks[c.name] for c in components], [c.weight for c in components], rrf_k)

@@ -172,6 +172,7 @@ class IndexService:
         self._set_progress("replaying changes", 0, 0, force=True)
         while self.apply_pending():
             self._check_stop()
+        self.engine.refresh_hubness()
         self.status = "ready"
         self._set_progress("ready", sum(self.sizes().values()), sum(self.sizes().values()), force=True)
 
@@ -337,7 +338,11 @@ class IndexService:
     # --- snapshots ---------------------------------------------------------------------------
 
     def snapshot(self) -> Path | None:
-        """Write the collections at `last_seq` atomically; keeps the newest KEEP_SNAPSHOTS."""
+        """Write the collections at `last_seq` atomically; keeps the newest KEEP_SNAPSHOTS.
+
+        Also refreshes the CSLS references (the other side's query vectors), which drift as
+        records arrive; new documents get their r(d) at once, old ones here."""
+        self.engine.refresh_hubness()
         seq = self.last_seq
         root = self._snapshot_root()
         final = root / f"{seq:012d}"

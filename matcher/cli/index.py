@@ -23,6 +23,7 @@ def build_index(challenges_path: Path, innovators_path: Path, index_dir: Path, c
     engine = MatchEngine(cache_dir=cache_dir, dense_kind=dense_kind)
     engine.build("challenges", [challenge_doc(c) for c in challenges], show_progress)
     engine.build("innovators", [innovator_doc(i) for i in innovators], show_progress)
+    engine.refresh_hubness()
     engine.save(index_dir)
     seconds = time.perf_counter() - start
     return {"challenges": len(challenges), "innovators": len(innovators), "seconds": round(seconds, 2),

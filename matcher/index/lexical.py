@@ -16,7 +16,7 @@ import json
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -134,8 +134,9 @@ class LexicalIndex:
         """Number of rows, dead ones included: the length of `score_rows` arrays."""
         return len(self._keys)
 
-    def score_rows(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row (tombstones and non-matching rows score 0)."""
+    def score_rows(self, query_tokens: Sequence[str] | Mapping[str, float]) -> np.ndarray:
+        """BM25 score of every row (tombstones and non-matching rows score 0). A mapping gives each
+        query token a weight (translated tokens of the lexical bridge); a list counts occurrences."""
         scores = np.zeros(len(self._keys), dtype=np.float32)
         n = len(self._row)
         if not n or not query_tokens:
@@ -144,7 +145,8 @@ class LexicalIndex:
         avgdl = self._total_length / n if self._total_length > 0 else 1.0
         norm = self.k1 * (1 - self.b + self.b * lengths / avgdl)
         alive = None
-        for token, times in Counter(query_tokens).items():
+        weights = query_tokens if isinstance(query_tokens, Mapping) else Counter(query_tokens)
+        for token, times in weights.items():
             postings = self._postings.get(token)
             if postings is None or token not in self._df:
                 continue
@@ -175,7 +177,7 @@ class LexicalIndex:
         positive = positive[np.argsort(-scores[positive], kind="stable")]
         return [(self._keys[i], float(scores[i])) for i in positive]  # type: ignore[misc]
 
-    def search(self, query_tokens: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query_tokens: Sequence[str] | Mapping[str, float], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         return self.top(self.score_rows(query_tokens), k, allowed)
 
     # --- persistence -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.service.conftest import ADMIN_KEY
-from tests.service.servers import Server
+from eval.processes import Server
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import random
-import threading
 import time
 
 import httpx
 import pytest
 
 from tests.service.conftest import ADMIN_KEY, _database_url
-from tests.service.servers import Server
+from eval.fault import run_kill_rounds
+from eval.processes import Server
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 ENV = {"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, "MATCHER_SNAPSHOT_INTERVAL": "2"}
@@ -87,67 +86,8 @@ def test_two_replicas_on_postgres_behave_as_one_service(tmp_path, small_records)
         b.stop()
 
 
-def run_kill_rounds(data_dir, small_records, rounds: int, seed: int = 0, database_url: str | None = None) -> dict:
-    """Writes innovators in a burst, kill -9s the server at a random moment, restarts it, and checks
-    that every acknowledged write is in the database and in the index, and that the index holds
-    exactly the database's records. Returns counts."""
-    rng = random.Random(seed)
-    server = Server(data_dir, env=ENV, database_url=database_url).start()
-    server.wait_ready()
-    assert httpx.post(server.base + "/v1/challenges", json=_challenge(small_records, "ch-kill"), headers=ADMIN,
-                      timeout=60).status_code == 201
-    template = small_records[1][0].model_dump(mode="json")
-    acknowledged: list[str] = []
-    attempted = 0
-    try:
-        for round_no in range(rounds):
-            stop = threading.Event()
-            first_ack = threading.Event()
-
-            def burst(round_no: int = round_no) -> None:
-                nonlocal attempted
-                n = 0
-                with httpx.Client(base_url=server.base, timeout=30) as http:
-                    while not stop.is_set():
-                        rid = f"in-kill-{round_no:03d}-{n:04d}"
-                        n += 1
-                        attempted += 1
-                        body = {**template, "id": rid, "name": f"ทดสอบ {rid}",
-                                "description": f"{template['description']} รอบ {round_no} ลำดับ {n}"}
-                        try:
-                            if http.post("/v1/innovators", json=body).status_code == 201:
-                                acknowledged.append(rid)
-                                first_ack.set()
-                        except httpx.HTTPError:
-                            return
-
-            writer = threading.Thread(target=burst)
-            writer.start()
-            first_ack.wait(120)  # kill in the middle of the burst, not before its first write
-            time.sleep(rng.uniform(0.05, 1.0))
-            server.kill()
-            stop.set()
-            writer.join()
-            server.start()
-            server.wait_ready()
-            check_consistent(server.base, acknowledged)
-    finally:
-        server.stop()
-    return {"rounds": rounds, "attempted": attempted, "acknowledged": len(acknowledged)}
-
-
-def check_consistent(base: str, acknowledged: list[str]) -> None:
-    ready = httpx.get(base + "/v1/ready", timeout=30).json()
-    listed = httpx.get(base + "/v1/innovators", params={"limit": 1}, timeout=30).json()["count"]
-    assert ready["index"]["innovators"] == listed, (ready, listed)  # index neither ahead nor behind
-    for rid in acknowledged:
-        assert httpx.get(f"{base}/v1/innovators/{rid}", timeout=30).status_code == 200, rid
-    matched = {m["id"] for m in httpx.get(f"{base}/v1/challenges/ch-kill/matches", params={"k": 200}, headers=ADMIN,
-                                          timeout=60).json()["data"]}
-    missing = [rid for rid in acknowledged if rid not in matched]
-    assert not missing or len(matched) == 200, missing
-
-
 def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path, small_records):
-    result = run_kill_rounds(tmp_path / "data", small_records, rounds=3)
-    assert result["acknowledged"] > 0
+    challenge = _challenge(small_records, "ch-kill")
+    result = run_kill_rounds(tmp_path / "data", challenge, small_records[1][0].model_dump(mode="json"), rounds=3,
+                             env=ENV)
+    assert result["acknowledged"] > 0 and result["rounds"] == 3

@@ -1,4 +1,4 @@
-"""Real `matcher serve` processes for end-to-end, multi-worker, replica and fault tests."""
+"""Real `matcher serve` processes, for benchmarks and for end-to-end, multi-worker, replica and fault tests."""
 
 from __future__ import annotations
 
@@ -42,6 +42,18 @@ class Server:
                  str(self.data_dir), "--workers", str(self.workers), "--log-level", "warning"],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         return self
+
+    def wait_health(self, timeout: float = 60.0) -> float:
+        """Seconds from now until /v1/health answers 200."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            try:
+                if httpx.get(self.base + "/v1/health", timeout=2).status_code == 200:
+                    return time.monotonic() - start
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"no health answer after {timeout} s:\n{self.log.read_text()[-3000:]}")
 
     def wait_ready(self, timeout: float = 240.0, consecutive: int = 1) -> None:
         """Until /v1/ready is 200 `consecutive` times in a row (several workers answer in turn)."""
