@@ -17,7 +17,7 @@ import numpy as np
 import typer
 
 from matcher.cli.common import handle_errors
-from matcher.corpora import DEMO_DIR, PROJECT_ROOT
+from matcher.corpora import MAIN_DIR, PROJECT_ROOT
 
 from eval.markers import update_file
 
@@ -42,9 +42,9 @@ def build_throughput(show_progress: bool | None) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        cold = build_index(DEMO_DIR / "challenges.jsonl", DEMO_DIR / "innovators.jsonl", tmp_path / "index",
+        cold = build_index(MAIN_DIR / "challenges.jsonl", MAIN_DIR / "innovators.jsonl", tmp_path / "index",
                            tmp_path / "cache", "flat", show_progress)
-        warm = build_index(DEMO_DIR / "challenges.jsonl", DEMO_DIR / "innovators.jsonl", tmp_path / "index2",
+        warm = build_index(MAIN_DIR / "challenges.jsonl", MAIN_DIR / "innovators.jsonl", tmp_path / "index2",
                            tmp_path / "cache", "flat", show_progress)
     return {"records": cold["challenges"] + cold["innovators"], "cold_records_per_s": cold["records_per_second"],
             "warm_records_per_s": warm["records_per_second"], "cold_s": cold["seconds"], "warm_s": warm["seconds"]}
@@ -116,9 +116,9 @@ def bench(n_large: int = typer.Option(100_000, help="Synthetic innovators for th
     cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
     try:
         engine = MatchEngine(cache_dir=cache)
-        challenges = load_challenges(DEMO_DIR / "challenges.jsonl")
+        challenges = load_challenges(MAIN_DIR / "challenges.jsonl")
         engine.build("challenges", [challenge_doc(c) for c in challenges], progress)
-        engine.build("innovators", [innovator_doc(i) for i in load_innovators(DEMO_DIR / "innovators.jsonl")], progress)
+        engine.build("innovators", [innovator_doc(i) for i in load_innovators(MAIN_DIR / "innovators.jsonl")], progress)
         sample = [c.id for c in challenges[::16]]
         stats["latency_400"] = latency(engine, sample, repeats)
         texts = ["ระบบแจ้งเตือนน้ำท่วมด้วยเซนเซอร์วัดระดับน้ำ", "low-cost PM2.5 sensors for schools",

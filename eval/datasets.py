@@ -11,7 +11,7 @@ from pathlib import Path
 
 from matcher.collection import IndexDoc
 from matcher.documents import innovator_doc
-from matcher.corpora import DEMO_DIR, SPLITS, beir_doc_text, load_beir, load_demo
+from matcher.corpora import MAIN_DIR, SPLITS, beir_doc_text, load_beir, load_corpus
 from matcher.text import detect_language
 
 
@@ -45,11 +45,11 @@ def from_beir(folder: Path) -> EvalDataset:
     return EvalDataset(Path(folder).name, docs, queries, data.qrels)
 
 
-def from_demo_split(split: str, directory: Path = DEMO_DIR) -> EvalDataset:
+def from_demo_split(split: str, directory: Path = MAIN_DIR) -> EvalDataset:
     """Challenges of one split as queries against every innovator; grades 1 and 2 are relevant."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-    corpus = load_demo(directory)
+    corpus = load_corpus(directory)
     by_id = {c.id: c for c in corpus.challenges}
     qrels: dict[str, dict[str, int]] = {}
     for pair in corpus.pairs:

@@ -32,7 +32,7 @@ def run_kill_rounds(data_dir: Path, challenge: dict, template: dict, rounds: int
     exactly the database's records. Returns counts."""
     rng = random.Random(seed)
     admin = {"X-API-Key": admin_key}
-    server = Server(data_dir, env={"MATCHER_BOOTSTRAP_ADMIN_KEY": admin_key, **(env or {})},
+    server = Server(data_dir, env={**(env or {}), "MATCHER_BOOTSTRAP_ADMIN_KEY": admin_key},
                     database_url=database_url).start()
     server.wait_ready()
     created = httpx.post(server.base + "/v1/challenges", json=challenge, headers=admin, timeout=60)
@@ -96,9 +96,9 @@ def fault_test(kills: int = typer.Option(20, min=1, help="kill -9 rounds"),
                seed: int = typer.Option(0),
                database_url: str = typer.Option(None, help="PostgreSQL URL (default: SQLite in a temp dir)")) -> None:
     """kill -9 the server during write bursts, restart, and verify no acknowledged write is lost."""
-    from matcher.corpora import load_demo
+    from matcher.corpora import load_corpus
 
-    corpus = load_demo()
+    corpus = load_corpus()
     challenge = {**corpus.challenges[0].model_dump(mode="json"), "id": "ch-fault"}
     template = corpus.innovators[0].model_dump(mode="json")
     with tempfile.TemporaryDirectory(prefix="fault-") as tmp:

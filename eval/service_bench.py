@@ -23,7 +23,7 @@ import numpy as np
 import typer
 
 from matcher.cli.common import handle_errors
-from matcher.corpora import PROJECT_ROOT, load_demo
+from matcher.corpora import PROJECT_ROOT, load_corpus
 
 from eval.markers import update_file
 
@@ -56,7 +56,7 @@ def populate(data_dir: Path, n_innovators: int, database_url: str | None = None)
     settings = ServiceSettings(data_dir=data_dir, database_url=database_url)
     engine = make_engine(settings.db_url)
     migrate(engine)
-    corpus = load_demo()
+    corpus = load_corpus()
     sessions = Sessions.for_engine(engine)
     with sessions.write() as session:
         seed_demo(session)
@@ -134,7 +134,7 @@ def _post_innovators(base_url: str, n: int, tag: str) -> list[float]:
     """POST n new innovators (fixed texts, so runs at different sizes encode the same work)."""
     import httpx
 
-    template = load_demo().innovators[0].model_dump(mode="json")
+    template = load_corpus().innovators[0].model_dump(mode="json")
     out = []
     with httpx.Client(base_url=base_url, timeout=120) as http:
         for i in range(n):
@@ -152,7 +152,7 @@ def _propagation(a: str, b: str, challenge_id: str, n: int) -> list[float]:
     """Write in replica A, then poll replica B's matches until the new innovator is there."""
     import httpx
 
-    template = load_demo().innovators[0].model_dump(mode="json")
+    template = load_corpus().innovators[0].model_dump(mode="json")
     out = []
     with httpx.Client(timeout=60, headers={"X-API-Key": ADMIN_KEY}) as http:
         for i in range(n):

@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from matcher.cli.common import handle_errors, resolve_settings
-from matcher.corpora import DEMO_DIR, PROJECT_ROOT, load_demo, load_pairs
+from matcher.corpora import MAIN_DIR, PROJECT_ROOT, load_corpus, load_pairs
 
 from eval.markers import update_file
 
@@ -32,7 +32,7 @@ PROMPTS = {"anchor": "query: ", "positive": "passage: ", "negative": "passage: "
 
 def build_triplets(feedback_tsv: Path | None, seed: int) -> list[tuple[str, str, str]]:
     """(challenge text, relevant innovator text, hard negative text) from the train split and feedback."""
-    corpus = load_demo(DEMO_DIR)
+    corpus = load_corpus(MAIN_DIR)
     challenge_text = {c.id: c.search_text() for c in corpus.challenges}
     innovator_text = {i.id: i.search_text() for i in corpus.innovators}
     pairs = [p for p in corpus.pairs if p.split == "train"]

@@ -22,8 +22,20 @@ from matcher.text import is_blank
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CORPORA_DIR = PROJECT_ROOT / "corpora"
-DEMO_DIR = CORPORA_DIR / "demo"
+"""The source checkout (for commands that write generated docs); the library reads no data from it."""
+
+
+def _corpora_dir() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("corpora")))
+
+
+CORPORA_DIR = _corpora_dir()
+MAIN_DIR = CORPORA_DIR / "bic"
+"""The main corpus: the demo, the service's seed data and the train/dev/test splits."""
+SMALL_DIR = CORPORA_DIR / "demo"
+"""The small templated corpus, for fast tests."""
 SPLITS = ("train", "dev", "test")
 
 M = TypeVar("M", bound=BaseModel)
@@ -174,13 +186,13 @@ def load_pairs(path: Path) -> list[LabeledPair]:
 
 
 @dataclass
-class DemoCorpus:
+class Corpus:
     challenges: list[Challenge]
     innovators: list[Innovator]
     pairs: list[LabeledPair] = field(default_factory=list)
 
 
-def load_demo(directory: Path = DEMO_DIR) -> DemoCorpus:
+def load_corpus(directory: Path = MAIN_DIR) -> Corpus:
     """The bundled demo corpus: challenges, innovators and graded pairs."""
     directory = Path(directory)
     challenges = load_challenges(directory / "challenges.jsonl")
@@ -194,7 +206,19 @@ def load_demo(directory: Path = DEMO_DIR) -> DemoCorpus:
             raise CorpusError(f"{pairs_path}:{n}: field 'challenge_id': unknown challenge {pair.challenge_id!r}")
         if pair.innovator_id not in known_i:
             raise CorpusError(f"{pairs_path}:{n}: field 'innovator_id': unknown innovator {pair.innovator_id!r}")
-    return DemoCorpus(challenges, innovators, pairs)
+    return Corpus(challenges, innovators, pairs)
+
+
+def load_agencies(directory: Path = MAIN_DIR) -> list[dict[str, str]]:
+    """The posting agencies of a corpus: id, Thai and English names (and district for district offices)."""
+    path = Path(directory) / "agencies.jsonl"
+    out = []
+    for number, obj in iter_jsonl(path):
+        for name in ("id", "name_th", "name_en"):
+            if not str(obj.get(name, "")).strip():
+                raise CorpusError(f"{path}:{number}: field {name!r} is required")
+        out.append(obj)
+    return out
 
 
 # --- BEIR ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from matcher.collection import Collection, Hit, IndexDoc, Query
 from matcher.config import RetrievalConfig
 from matcher.encoders import Encoder, get_encoder
 from matcher.filters import Filters
+from matcher.fit import FitModel, band, pair_features, shipped_model
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
 from matcher.policy import ANYONE, Viewer, may_see_facets, open_unless_asked
 
@@ -130,24 +131,51 @@ class MatchEngine:
         docs = self.collection("challenges").docs
         return [key for key, doc in docs.items() if doc.facets.get("confidential") and not may_see_facets(viewer, doc.facets)]
 
+    # --- fit scores ----------------------------------------------------------------------------
+
+    def fit_model(self, config: RetrievalConfig) -> FitModel | None:
+        """The shipped fit model when it was fitted for this configuration and these encoders."""
+        model = shipped_model()
+        if model is None or model.fitted_on.get("config") != config.model_dump(mode="json"):
+            return None
+        fingerprints = {eid: enc.fingerprint for eid, enc in self.encoders.items()}
+        return model if model.usable_with(fingerprints) else None
+
+    def calibrate(self, hits: list[Hit], config: RetrievalConfig, floor: bool = True) -> list[Hit]:
+        """Give each hit its fit (0-100) and band; below the floor a hit is not a match (unless
+        `floor` is False). Without a matching fit model the hits are returned as they are."""
+        model = self.fit_model(config)
+        if model is None:
+            return hits
+        kept = []
+        for hit in hits:
+            probability = model.probability(pair_features(hit.components, hit.score, hit.rank, model.encoder_ids))
+            hit.fit, hit.band = round(100 * probability), band(probability)
+            if not floor or probability >= model.floor:
+                kept.append(hit)
+        return kept
+
     def match_challenge(self, challenge_id: str, k: int = 10, filters: Filters | None = None,
-                        config: RetrievalConfig | None = None, exclude: Sequence[str] = ()) -> list[Hit]:
+                        config: RetrievalConfig | None = None, exclude: Sequence[str] = (),
+                        floor: bool = True) -> list[Hit]:
         """Innovators for a stored challenge (innovator profiles are public)."""
         config = config or self.config
         query = self._stored_query("challenges", challenge_id, config)
-        return self.collection("innovators").search(query, k, config, filters, exclude)
+        return self.calibrate(self.collection("innovators").search(query, k, config, filters, exclude), config, floor)
 
     def match_innovator(self, innovator_id: str, k: int = 10, filters: Filters | None = None,
-                        config: RetrievalConfig | None = None, viewer: Viewer = ANYONE) -> list[Hit]:
+                        config: RetrievalConfig | None = None, viewer: Viewer = ANYONE,
+                        floor: bool = True) -> list[Hit]:
         """Challenges for a stored innovator: open ones unless the filter asks, visible to `viewer`."""
         config = config or self.config
         query = self._stored_query("innovators", innovator_id, config)
-        return self.collection("challenges").search(query, k, config, open_unless_asked(filters),
+        hits = self.collection("challenges").search(query, k, config, open_unless_asked(filters),
                                                     self.hidden_challenges(viewer))
+        return self.calibrate(hits, config, floor)
 
     def search_text(self, text: str, target: Side, k: int = 10, filters: Filters | None = None,
                     config: RetrievalConfig | None = None, viewer: Viewer = ANYONE,
-                    exclude: Sequence[str] = ()) -> list[Hit]:
+                    exclude: Sequence[str] = (), floor: bool = True) -> list[Hit]:
         """Free text against either side; challenges are open ones unless the filter asks."""
         if target not in SIDES:
             raise ValueError(f"target must be one of {SIDES}, not {target!r}")
@@ -159,7 +187,7 @@ class MatchEngine:
         if target == "challenges":
             filters = open_unless_asked(filters)
             exclude = [*exclude, *self.hidden_challenges(viewer)]
-        return collection.search(query, k, config, filters, exclude)
+        return self.calibrate(collection.search(query, k, config, filters, exclude), config, floor)
 
     def similar_challenges(self, text: str, k: int = 5, viewer: Viewer = ANYONE) -> list[Hit]:
         """Possible duplicates of a draft pain point, open or closed, among those the viewer may see."""

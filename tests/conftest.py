@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.corpora import DEMO_DIR
+from matcher.corpora import SMALL_DIR
 
 SMALL_CHALLENGES = 24
 SMALL_INNOVATORS = 60
@@ -48,9 +48,9 @@ def _head(path: Path, n: int) -> list[str]:
 def small_corpus(tmp_path_factory) -> Path:
     """The first records of the demo corpus, as files: real text, small enough to encode in seconds."""
     out = tmp_path_factory.mktemp("small-corpus")
-    (out / "challenges.jsonl").write_text("\n".join(_head(DEMO_DIR / "challenges.jsonl", SMALL_CHALLENGES)) + "\n",
+    (out / "challenges.jsonl").write_text("\n".join(_head(SMALL_DIR / "challenges.jsonl", SMALL_CHALLENGES)) + "\n",
                                           encoding="utf-8")
-    (out / "innovators.jsonl").write_text("\n".join(_head(DEMO_DIR / "innovators.jsonl", SMALL_INNOVATORS)) + "\n",
+    (out / "innovators.jsonl").write_text("\n".join(_head(SMALL_DIR / "innovators.jsonl", SMALL_INNOVATORS)) + "\n",
                                           encoding="utf-8")
     return out
 

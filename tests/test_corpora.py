@@ -8,17 +8,17 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from matcher.corpora import (DEMO_DIR, CorpusError, load_beir, load_challenges, load_demo, load_innovators,
+from matcher.corpora import (SMALL_DIR, CorpusError, load_beir, load_challenges, load_corpus, load_innovators,
                              load_pairs, load_traffy)
 from matcher.text import same_language
 from tests.conftest import write_jsonl
 
-SHARED = DEMO_DIR.parent.parent.parent / "shared" / "benchmarks"
+SHARED = SMALL_DIR.parent.parent.parent / "shared" / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_demo()
+    return load_corpus(SMALL_DIR)
 
 
 def test_demo_corpus_size_and_language_mix(demo):
@@ -53,17 +53,17 @@ def test_demo_pairs_are_graded_split_and_cross_lingual(demo):
 def test_demo_builder_is_deterministic(tmp_path, monkeypatch):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("build_demo", DEMO_DIR.parent / "build_demo.py")
+    spec = importlib.util.spec_from_file_location("build_demo", SMALL_DIR.parent / "build_demo.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "OUT", tmp_path)
     module.build()
     for name in ("challenges.jsonl", "innovators.jsonl", "pairs.tsv"):
-        assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes()
+        assert (tmp_path / name).read_bytes() == (SMALL_DIR / name).read_bytes()
 
 
 def test_bad_record_error_names_file_line_and_field(tmp_path):
-    rows = [json.loads(line) for line in (DEMO_DIR / "challenges.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+    rows = [json.loads(line) for line in (SMALL_DIR / "challenges.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
     rows[2]["sectors"] = ["not_a_sector"]
     path = write_jsonl(tmp_path / "c.jsonl", rows)
     with pytest.raises(CorpusError) as info:
@@ -72,7 +72,7 @@ def test_bad_record_error_names_file_line_and_field(tmp_path):
 
 
 def test_duplicate_ids_and_broken_json_are_reported(tmp_path):
-    line = (DEMO_DIR / "challenges.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    line = (SMALL_DIR / "challenges.jsonl").read_text(encoding="utf-8").splitlines()[0]
     dup = tmp_path / "dup.jsonl"
     dup.write_text(line + "\n" + line + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"dup.jsonl:2: field 'id': duplicate"):
@@ -84,7 +84,7 @@ def test_duplicate_ids_and_broken_json_are_reported(tmp_path):
 
 
 def test_invalid_utf8_is_reported_with_line(tmp_path):
-    line = (DEMO_DIR / "challenges.jsonl").read_bytes().splitlines()[0]
+    line = (SMALL_DIR / "challenges.jsonl").read_bytes().splitlines()[0]
     path = tmp_path / "bad.jsonl"
     path.write_bytes(line + b"\n" + b'{"id": "x\xff"}\n')
     with pytest.raises(CorpusError, match=r"bad.jsonl:2: invalid UTF-8"):
@@ -92,7 +92,7 @@ def test_invalid_utf8_is_reported_with_line(tmp_path):
 
 
 def test_csv_and_parquet_load_into_the_same_records(tmp_path):
-    innovators = load_innovators(DEMO_DIR / "innovators.jsonl")[:5]
+    innovators = load_innovators(SMALL_DIR / "innovators.jsonl")[:5]
     frame = pd.DataFrame([i.model_dump(mode="json") for i in innovators])
     frame_csv = frame.copy()
     for col in ("solutions", "sectors", "themes", "languages"):

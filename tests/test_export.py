@@ -19,9 +19,9 @@ def exported(tmp_path_factory):
 
 
 def _demo_texts(n: int | None) -> list[str]:
-    from matcher.corpora import load_demo
+    from matcher.corpora import SMALL_DIR, load_corpus
 
-    corpus = load_demo()
+    corpus = load_corpus(SMALL_DIR)
     texts = [c.search_text() for c in corpus.challenges] + [i.search_text() for i in corpus.innovators]
     return texts if n is None else texts[:: max(1, len(texts) // n)][:n]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.corpora import load_demo
+from matcher.corpora import SMALL_DIR, load_corpus
 
 
 def test_triplets_use_train_split_only_with_relevant_positives_and_non_relevant_negatives():
     from eval.train import build_triplets
 
-    corpus = load_demo()
+    corpus = load_corpus(SMALL_DIR)
     text_of = {i.search_text(): i.id for i in corpus.innovators}
     challenge_of = {c.search_text(): c.id for c in corpus.challenges}
     grades = {(p.challenge_id, p.innovator_id): (p.grade, p.split) for p in corpus.pairs}
@@ -28,7 +28,7 @@ def test_triplets_use_train_split_only_with_relevant_positives_and_non_relevant_
 def test_feedback_pairs_join_the_training_data(tmp_path):
     from eval.train import build_triplets
 
-    corpus = load_demo()
+    corpus = load_corpus(SMALL_DIR)
     test_challenge = next(p.challenge_id for p in corpus.pairs if p.split == "test")
     feedback = tmp_path / "feedback.tsv"
     feedback.write_text("challenge_id\tinnovator_id\tgrade\tsplit\n"

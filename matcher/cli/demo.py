@@ -17,18 +17,18 @@ def demo(data_dir: Path = data_dir_option(), k: int = typer.Option(5, "-k", min=
     """Index the bundled corpus with the bundled encoders and show suggested innovators with reasons."""
     from matcher.cli.index import build_index
     from matcher.cli.match import print_table
-    from matcher.corpora import DEMO_DIR, load_challenges
+    from matcher.corpora import MAIN_DIR, load_challenges
     from matcher.engine import MatchEngine, open_engine
 
     settings = resolve_settings(data_dir)
     if rebuild or not MatchEngine.index_exists(settings.index_dir):
         typer.echo("building the index from the bundled demo corpus (first run encodes every record)...")
-        stats = build_index(DEMO_DIR / "challenges.jsonl", DEMO_DIR / "innovators.jsonl", settings.index_dir,
+        stats = build_index(MAIN_DIR / "challenges.jsonl", MAIN_DIR / "innovators.jsonl", settings.index_dir,
                             settings.cache_dir, settings.dense_kind, None)
         typer.echo(f"indexed {stats['challenges']} challenges and {stats['innovators']} innovators "
                    f"in {stats['seconds']} s")
     engine = open_engine(settings.index_dir, settings.cache_dir)
-    challenges = load_challenges(DEMO_DIR / "challenges.jsonl")
+    challenges = load_challenges(MAIN_DIR / "challenges.jsonl")
     picks = [c for c in challenges if c.language == "th"][:2] + [c for c in challenges if c.language == "en"][:1] + \
         [c for c in challenges if c.language == "mixed"][:1]
     for challenge in picks[:DEMO_CHALLENGES]:

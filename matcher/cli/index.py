@@ -39,10 +39,10 @@ def index(
     progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bars (default: when interactive)"),
 ) -> None:
     """Build the indexes (FAISS + BM25) for challenges and innovators."""
-    from matcher.corpora import DEMO_DIR
+    from matcher.corpora import MAIN_DIR
 
     settings = resolve_settings(data_dir)
-    stats = build_index(challenges or DEMO_DIR / "challenges.jsonl", innovators or DEMO_DIR / "innovators.jsonl",
+    stats = build_index(challenges or MAIN_DIR / "challenges.jsonl", innovators or MAIN_DIR / "innovators.jsonl",
                         settings.index_dir, settings.cache_dir, dense_kind or settings.dense_kind, progress)
     typer.echo(f"indexed {stats['challenges']} challenges and {stats['innovators']} innovators into "
                f"{settings.index_dir} in {stats['seconds']} s ({stats['records_per_second']} records/s)")

@@ -48,6 +48,14 @@ def _base(base_id: str) -> Encoder:
 
 
 @functools.cache
+def _seeded(base_id: str) -> Encoder:
+    """The base encoder behind the vectors shipped for the bundled corpus (see encoders/seed.py)."""
+    from matcher.encoders.seed import SeededEncoder
+
+    return SeededEncoder(_base(base_id))
+
+
+@functools.cache
 def _cache_at(path: Path) -> EmbeddingCache:
     return EmbeddingCache(path)
 
@@ -56,7 +64,7 @@ def get_encoder(spec: str, cache_dir: Path | None = None) -> Encoder:
     """Build (once per process) the encoder for an id, with the on-disk cache when a dir is given."""
     centered = spec.endswith(CENTER_SUFFIX)
     base_id = spec[: -len(CENTER_SUFFIX)] if centered else spec
-    encoder = _base(base_id)
+    encoder = _seeded(base_id)
     if cache_dir is not None:
         encoder = CachedEncoder(encoder, _cache_at(Path(cache_dir) / "embeddings.sqlite"))
     if centered:
