@@ -30,9 +30,9 @@ RESULTS = PROJECT_ROOT / "eval" / "RESULTS.md"
 PROMPTS = {"anchor": "query: ", "positive": "passage: ", "negative": "passage: "}
 
 
-def build_triplets(feedback_tsv: Path | None, seed: int) -> list[tuple[str, str, str]]:
+def build_triplets(feedback_tsv: Path | None, seed: int, directory: Path = MAIN_DIR) -> list[tuple[str, str, str]]:
     """(challenge text, relevant innovator text, hard negative text) from the train split and feedback."""
-    corpus = load_corpus(MAIN_DIR)
+    corpus = load_corpus(directory)
     challenge_text = {c.id: c.search_text() for c in corpus.challenges}
     innovator_text = {i.id: i.search_text() for i in corpus.innovators}
     pairs = [p for p in corpus.pairs if p.split == "train"]

@@ -31,7 +31,7 @@ from matcher.locking import ReadWriteLock
 from matcher.index.manifest import (IndexCorruptError, IndexMismatchError, atomic_write_bytes, read_manifest,
                                     write_manifest)
 from matcher.bridge import load_bridge
-from matcher.ranking import BRIDGE, LEXICAL, ComponentScores, csls, fuse, hubness
+from matcher.ranking import BRIDGE, LEXICAL, ComponentScores, Fused, csls, fuse, hubness
 from matcher.text import analyze, detect_language, is_blank, tokenize
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,16 @@ class Hit:
         """The JSON shape shared by the CLI and the API."""
         return {"rank": self.rank, "id": self.key, "title": self.title, "fit": self.fit, "band": self.band,
                 "score": round(self.score, 4), "language": self.lang, **extra, "explanation": self.explanation}
+
+
+@dataclass
+class ScoredPool:
+    """A query's candidates and the scores of every component over them, fused."""
+
+    pool: list[str]
+    cosines: dict[str, np.ndarray]
+    components: list[ComponentScores]
+    fused: Fused
 
 
 @dataclass
@@ -304,14 +314,15 @@ class Collection:
         lexical_weight = 0.0 if config.mode == "dense" else (1.0 if config.mode == "lexical" else config.lexical_weight)
         return dense, lexical_weight
 
-    def _search(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None, exclude: set[str],
-                explain: bool) -> list[Hit]:
+    def _score_pool(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None,
+                    exclude: set[str]) -> "ScoredPool | None":
+        """The candidate pool and every component's scores over it, fused (no ordering yet)."""
         dense, lexical_weight = self._components(config)
         # Filters restrict retrieval itself; a handful of excluded ids (rejected innovators,
         # confidential challenges) is cheaper to over-fetch and drop than to turn into a selector.
         allowed = self.facets.allowed(filters)
         if allowed is not None and not allowed:
-            return []
+            return None
         universe = len(self.docs) if allowed is None else len(allowed)
         lexical_rows = self.lexical.score_rows(query.tokens) if lexical_weight > 0 else None
         # Pool: every allowed doc for small collections, else the union of each component's top.
@@ -328,7 +339,7 @@ class Collection:
                     found[key] = None
             pool = [key for key in found if key not in exclude]
         if not pool:
-            return []
+            return None
         cosines = {eid: self.dense[eid].scores(query.vectors[eid], pool) for eid, _ in dense}
         components = [ComponentScores(eid, self._dense_scores(eid, cosines[eid], pool, config), weight)
                       for eid, weight in dense]
@@ -345,15 +356,56 @@ class Collection:
         doc_langs = [self.docs[key].lang for key in pool]
         language_aware = config.language_aware_lexical and config.mode == "hybrid"
         fused = fuse(components, query.lang, doc_langs, config.fusion, config.rrf_k, language_aware)
-        top = np.argsort(-fused.scores, kind="stable")[:k]
-        raw = {**cosines, **{c.name: c.scores for c in components if c.lexical}}
+        return ScoredPool(pool, cosines, components, fused)
+
+    def pool_features(self, query: Query, config: RetrievalConfig, scored: "ScoredPool") -> np.ndarray:
+        """Learning-to-rank features of every pool candidate (matcher.rerank.feature_names)."""
+        from matcher.rerank import pool_features
+
+        by_name = {c.name: c.scores for c in scored.components}
+        doc_tokens = np.fromiter((len(self.lexical.tokens(key)) for key in scored.pool), dtype=np.float32,
+                                 count=len(scored.pool))
+        return pool_features(config.encoder_ids, scored.cosines, {e: by_name[e] for e in scored.cosines},
+                             by_name.get(LEXICAL), by_name.get(BRIDGE), scored.fused.scores,
+                             scored.fused.same_language, len(query.tokens), doc_tokens)
+
+    def _order(self, query: Query, config: RetrievalConfig, scored: "ScoredPool") -> np.ndarray:
+        """Final scores: the fused ones, with the top `rerank_depth` re-scored by the learned ranker
+        when the configuration asks for it and a ranker trained for it is shipped."""
+        final = np.asarray(scored.fused.scores, dtype=np.float64)
+        if not config.rerank:
+            return final
+        from matcher.rerank import shipped_reranker
+
+        ranker = shipped_reranker()
+        if ranker is None or not ranker.usable_with(self.fingerprints(), config.model_dump(mode="json")):
+            return final
+        top = np.argsort(-final, kind="stable")[: config.rerank_depth]
+        learned = ranker.score(self.pool_features(query, config, scored)[top])
+        out = np.full(len(final), -np.inf)
+        # re-ranked candidates first (by the model), the rest after them in fused order
+        out[top] = 1e6 + learned
+        rest = np.setdiff1d(np.arange(len(final)), top)
+        out[rest] = final[rest]
+        return out
+
+    def _search(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None, exclude: set[str],
+                explain: bool) -> list[Hit]:
+        scored = self._score_pool(query, k, config, filters, exclude)
+        if scored is None:
+            return []
+        pool, components, fused = scored.pool, scored.components, scored.fused
+        final = self._order(query, config, scored)
+        top = np.argsort(-final, kind="stable")[:k]
+        raw = {**scored.cosines, **{c.name: c.scores for c in components if c.lexical}, "fused": fused.scores}
         hits = []
         for rank, i in enumerate(top, start=1):
             doc = self.docs[pool[i]]
             info = None
             if explain:
                 info = self._explain(query, doc, components, fused, int(i))
-            hits.append(Hit(doc.key, float(fused.scores[i]), rank, doc.title, doc.lang, info or {},
+            score = float(final[i] - 1e6) if final[i] >= 1e5 else float(final[i])
+            hits.append(Hit(doc.key, score, rank, doc.title, doc.lang, info or {},
                             {name: float(values[i]) for name, values in raw.items()}))
         return hits
 

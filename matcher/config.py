@@ -41,6 +41,8 @@ class RetrievalConfig(BaseModel):
                                  description="Weight of the Thai-English WordNet bridge (hybrid mode; 0: off)")
     hubness_k: int = Field(default=0, ge=0, le=1000,
                            description="CSLS hubness correction with this many neighbours (0: off)")
+    rerank: bool = Field(default=False, description="Re-order the top with the shipped learned ranker")
+    rerank_depth: int = Field(default=50, ge=1, le=1000)
     pool_size: int = Field(default=200, ge=10, le=10_000)
     exhaustive_below: int = Field(default=2000, ge=0)
 

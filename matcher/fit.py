@@ -31,7 +31,7 @@ def pair_features(components: Mapping[str, float], fused: float, rank: int, enco
     out = [float(components.get(eid, 0.0)) for eid in encoder_ids]
     out.append(math.log1p(max(0.0, float(components.get("bm25", 0.0)))))
     out.append(math.log1p(max(0.0, float(components.get("bridge", 0.0)))))
-    out.append(float(fused))
+    out.append(float(components.get("fused", fused)))
     out.append(1.0 / max(rank, 1))
     return out
 

@@ -15,14 +15,14 @@ def test_triplets_use_train_split_only_with_relevant_positives_and_non_relevant_
     text_of = {i.search_text(): i.id for i in corpus.innovators}
     challenge_of = {c.search_text(): c.id for c in corpus.challenges}
     grades = {(p.challenge_id, p.innovator_id): (p.grade, p.split) for p in corpus.pairs}
-    triplets = build_triplets(None, seed=1)
+    triplets = build_triplets(None, seed=1, directory=SMALL_DIR)
     assert len(triplets) > 500
     for anchor, positive, negative in triplets[:200]:
         cid = challenge_of[anchor]
         grade, split = grades[(cid, text_of[positive])]
         assert grade > 0 and split == "train"
         assert grades.get((cid, text_of[negative]), (0, split))[0] == 0  # judged non-relevant, or unjudged
-    assert build_triplets(None, seed=1) == triplets  # deterministic
+    assert build_triplets(None, seed=1, directory=SMALL_DIR) == triplets  # deterministic
 
 
 def test_feedback_pairs_join_the_training_data(tmp_path):
@@ -33,8 +33,8 @@ def test_feedback_pairs_join_the_training_data(tmp_path):
     feedback = tmp_path / "feedback.tsv"
     feedback.write_text("challenge_id\tinnovator_id\tgrade\tsplit\n"
                         f"{test_challenge}\tin-001\t2\ttrain\n{test_challenge}\tin-002\t0\ttrain\n", encoding="utf-8")
-    base = build_triplets(None, seed=1)
-    more = build_triplets(feedback, seed=1)
+    base = build_triplets(None, seed=1, directory=SMALL_DIR)
+    more = build_triplets(feedback, seed=1, directory=SMALL_DIR)
     assert len(more) == len(base) + 1
 
 
@@ -57,7 +57,7 @@ def test_tiny_fine_tuning_run_saves_a_loadable_model(tmp_path):
     from matcher.export import export_sentence_transformer
 
     base = export_sentence_transformer(tmp_path / "base")
-    triplets = build_triplets(None, seed=3)[:8]
+    triplets = build_triplets(None, seed=3, directory=SMALL_DIR)[:8]
     stats = fine_tune(base, tmp_path / "tuned", triplets, epochs=1, batch_size=4, learning_rate=2e-5, seed=3,
                       max_seq_length=64)
     assert stats["steps"] == 2 and np.isfinite(stats["train_loss"])

@@ -64,7 +64,7 @@ def get_encoder(spec: str, cache_dir: Path | None = None) -> Encoder:
     """Build (once per process) the encoder for an id, with the on-disk cache when a dir is given."""
     centered = spec.endswith(CENTER_SUFFIX)
     base_id = spec[: -len(CENTER_SUFFIX)] if centered else spec
-    encoder = _seeded(base_id)
+    encoder = _seeded(base_id) if base_id in BUNDLED else _base(base_id)
     if cache_dir is not None:
         encoder = CachedEncoder(encoder, _cache_at(Path(cache_dir) / "embeddings.sqlite"))
     if centered:
