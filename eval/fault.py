@@ -84,7 +84,7 @@ def check_consistent(base: str, challenge_id: str, acknowledged: list[str], admi
     assert ready["index"]["innovators"] == listed, (ready, listed)  # index neither ahead nor behind
     for rid in acknowledged:
         assert httpx.get(f"{base}/v1/innovators/{rid}", timeout=30).status_code == 200, rid
-    matched = {m["id"] for m in httpx.get(f"{base}/v1/challenges/{challenge_id}/matches", params={"k": 200}, headers=admin,
+    matched = {m["id"] for m in httpx.get(f"{base}/v1/challenges/{challenge_id}/matches", params={"k": 200, "include_weak": "true"}, headers=admin,
                                           timeout=60).json()["data"]}
     missing = [rid for rid in acknowledged if rid not in matched]
     assert not missing or len(matched) == 200, missing
@@ -99,7 +99,7 @@ def fault_test(kills: int = typer.Option(20, min=1, help="kill -9 rounds"),
     from matcher.corpora import load_corpus
 
     corpus = load_corpus()
-    challenge = {**corpus.challenges[0].model_dump(mode="json"), "id": "ch-fault"}
+    challenge = {**corpus.challenges[0].model_dump(mode="json"), "id": "ch-fault", "agency_id": None}
     template = corpus.innovators[0].model_dump(mode="json")
     with tempfile.TemporaryDirectory(prefix="fault-") as tmp:
         result = run_kill_rounds(Path(tmp) / "data", challenge, template, kills, seed, database_url)

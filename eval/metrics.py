@@ -7,7 +7,7 @@ from typing import Any
 
 from matcher.text import same_language
 
-METRICS = ["ndcg@10", "mrr@10", "recall@10", "recall@50", "recall@100", "map"]
+METRICS = ["ndcg@10", "precision@5", "mrr@10", "recall@10", "recall@50", "recall@100", "map"]
 TOP_N = 10
 
 

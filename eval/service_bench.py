@@ -162,7 +162,7 @@ def _propagation(a: str, b: str, challenge_id: str, n: int) -> list[float]:
                 raise RuntimeError("write in replica A failed")
             start = time.perf_counter()
             while True:
-                data = http.get(f"{b}/v1/challenges/{challenge_id}/matches", params={"k": 200}).json()["data"]
+                data = http.get(f"{b}/v1/challenges/{challenge_id}/matches", params={"k": 200, "include_weak": "true"}).json()["data"]
                 if any(m["id"] == rid for m in data):
                     break
                 if time.perf_counter() - start > 30:

@@ -33,13 +33,13 @@ class RetrievalConfig(BaseModel):
 
     mode: Mode = "hybrid"
     dense: list[DenseComponent] = Field(default_factory=_default_dense, min_length=1)
-    lexical_weight: float = Field(default=0.5, ge=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
     fusion: Fusion = "zscore"
     rrf_k: int = Field(default=60, ge=1)
     language_aware_lexical: bool = True
-    bridge_weight: float = Field(default=0.0, ge=0,
+    bridge_weight: float = Field(default=0.25, ge=0,
                                  description="Weight of the Thai-English WordNet bridge (hybrid mode; 0: off)")
-    hubness_k: int = Field(default=0, ge=0, le=1000,
+    hubness_k: int = Field(default=10, ge=0, le=1000,
                            description="CSLS hubness correction with this many neighbours (0: off)")
     rerank: bool = Field(default=False, description="Re-order the top with the shipped learned ranker")
     rerank_depth: int = Field(default=50, ge=1, le=1000)

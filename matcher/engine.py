@@ -22,6 +22,7 @@ from matcher.filters import Filters
 from matcher.fit import FitModel, band, pair_features, shipped_model
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
 from matcher.policy import ANYONE, Viewer, may_see_facets, open_unless_asked
+from matcher.text import has_content
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class MatchEngine:
         self.dense_kind = dense_kind
         self._encoders: dict[str, Encoder] | None = None
         self._collections: dict[str, Collection] = {}
+        self.apply_floor = True
+        """Hide hits under the fit model's relevance floor (per call: `floor=`)."""
 
     @property
     def encoders(self) -> dict[str, Encoder]:
@@ -141,12 +144,13 @@ class MatchEngine:
         fingerprints = {eid: enc.fingerprint for eid, enc in self.encoders.items()}
         return model if model.usable_with(fingerprints) else None
 
-    def calibrate(self, hits: list[Hit], config: RetrievalConfig, floor: bool = True) -> list[Hit]:
+    def calibrate(self, hits: list[Hit], config: RetrievalConfig, floor: bool | None = None) -> list[Hit]:
         """Give each hit its fit (0-100) and band; below the floor a hit is not a match (unless
         `floor` is False). Without a matching fit model the hits are returned as they are."""
         model = self.fit_model(config)
         if model is None:
             return hits
+        floor = self.apply_floor if floor is None else floor
         kept = []
         for hit in hits:
             probability = model.probability(pair_features(hit.components, hit.score, hit.rank, model.encoder_ids))
@@ -157,7 +161,7 @@ class MatchEngine:
 
     def match_challenge(self, challenge_id: str, k: int = 10, filters: Filters | None = None,
                         config: RetrievalConfig | None = None, exclude: Sequence[str] = (),
-                        floor: bool = True) -> list[Hit]:
+                        floor: bool | None = None) -> list[Hit]:
         """Innovators for a stored challenge (innovator profiles are public)."""
         config = config or self.config
         query = self._stored_query("challenges", challenge_id, config)
@@ -165,7 +169,7 @@ class MatchEngine:
 
     def match_innovator(self, innovator_id: str, k: int = 10, filters: Filters | None = None,
                         config: RetrievalConfig | None = None, viewer: Viewer = ANYONE,
-                        floor: bool = True) -> list[Hit]:
+                        floor: bool | None = None) -> list[Hit]:
         """Challenges for a stored innovator: open ones unless the filter asks, visible to `viewer`."""
         config = config or self.config
         query = self._stored_query("innovators", innovator_id, config)
@@ -175,12 +179,14 @@ class MatchEngine:
 
     def search_text(self, text: str, target: Side, k: int = 10, filters: Filters | None = None,
                     config: RetrievalConfig | None = None, viewer: Viewer = ANYONE,
-                    exclude: Sequence[str] = (), floor: bool = True) -> list[Hit]:
+                    exclude: Sequence[str] = (), floor: bool | None = None) -> list[Hit]:
         """Free text against either side; challenges are open ones unless the filter asks."""
         if target not in SIDES:
             raise ValueError(f"target must be one of {SIDES}, not {target!r}")
         if not text or not text.strip():
             raise ValueError("text must not be empty")
+        if not has_content(text):
+            return []  # emoji or punctuation only: nothing to match, "nothing fits" rather than noise
         config = config or self.config
         collection = self.collection(target)
         query = collection.text_queries([text], self._encoder_ids(config))[0]

@@ -29,6 +29,11 @@ def is_blank(text: str) -> bool:
     return not _ZERO_WIDTH.sub("", text).strip()
 
 
+def has_content(text: str) -> bool:
+    """True when the text has at least one letter or digit (Thai or Latin): something to match on."""
+    return bool(_WORDISH.search(text.translate(_THAI_DIGITS)))
+
+
 def normalize(text: str) -> str:
     """NFC, no zero-width characters, Thai digits as ASCII, single spaces, pythainlp's Thai fixes."""
     from pythainlp.util import normalize as thai_normalize

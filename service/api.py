@@ -35,6 +35,18 @@ def filter_params(sector: list[str] | None = Query(None), theme: list[str] | Non
         raise invalid(str(exc), field) from None
 
 
+NOTHING_FITS = {"th": "ไม่มีรายการที่เหมาะพอจะแนะนำ (ทุกรายการต่ำกว่าเกณฑ์ความเหมาะสม)",
+                "en": "Nothing fits well enough to suggest (every candidate is below the relevance floor)"}
+
+
+def matches_body(data: list[dict[str, Any]]) -> dict[str, Any]:
+    """A list of matches; an empty one says so in both languages instead of returning bare []."""
+    body: dict[str, Any] = {"data": data, "count": len(data), "nothing_fits": not data}
+    if not data:
+        body["message"] = NOTHING_FITS
+    return body
+
+
 def csv_response(content: str, name: str) -> Response:
     return Response("\ufeff" + content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -106,12 +118,13 @@ def close_challenge(challenge_id: str, session: Session = Depends(get_session), 
 @router.get("/challenges/{challenge_id}/matches", tags=["matching"])
 def challenge_matches(challenge_id: str, k: int = Query(10, ge=1, le=200), mode: str | None = None,
                       filters: Filters = Depends(filter_params), format: str = Query("json", pattern="^(json|csv)$"),
+                      include_weak: bool = Query(False, description="Also list candidates below the relevance floor"),
                       session: Session = Depends(get_session), index: IndexService = Depends(get_index),
                       actor: Actor = Depends(get_actor)) -> Any:
-    data = ops.match_challenge(session, index, actor, challenge_id, k, mode, filters)
+    data = ops.match_challenge(session, index, actor, challenge_id, k, mode, filters, include_weak)
     if format == "csv":
         return csv_response(ops.hits_csv(data), f"{challenge_id}-suggestions.csv")
-    return {"data": data, "count": len(data)}
+    return matches_body(data)
 
 
 @router.post("/challenges/{challenge_id}/feedback", status_code=201, tags=["matching"])
@@ -169,7 +182,7 @@ def innovator_matches(innovator_id: str, k: int = Query(10, ge=1, le=200), mode:
                       filters: Filters = Depends(filter_params), session: Session = Depends(get_session),
                       index: IndexService = Depends(get_index), actor: Actor = Depends(get_actor)) -> Record:
     data = ops.match_innovator(session, index, actor, innovator_id, k, mode, filters)
-    return {"data": data, "count": len(data)}
+    return matches_body(data)
 
 
 @router.post("/innovators/{innovator_id}/saved-searches", status_code=201, tags=["innovators"])
@@ -199,7 +212,7 @@ def search(body: SearchRequest, format: str = Query("json", pattern="^(json|csv)
     data = ops.search(session, index, actor, body.text, body.target, body.k, body.filters, body.mode)
     if format == "csv":
         return csv_response(ops.hits_csv(data), "search-results.csv")
-    return {"data": data, "count": len(data)}
+    return matches_body(data)
 
 
 # --- administration --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ class ServiceSettings(Settings):
     bootstrap_admin_key: str | None = Field(default=None, description="Ensure an admin API key with this value exists")
     poll_interval: float = Field(default=0.25, gt=0, le=60, description="Seconds between change-log polls")
     snapshot_interval: float = Field(default=60.0, ge=0, description="Seconds between index snapshots (0: only at shutdown)")
+    relevance_floor: bool = Field(default=True, description="Hide suggestions under the fit model's relevance floor")
     migrate_on_start: bool = Field(default=True, description="Run database migrations when the app starts")
 
     @model_validator(mode="after")

@@ -67,6 +67,7 @@ class IndexService:
         self.settings = settings
         self.sessions = sessions
         self.engine = MatchEngine(cache_dir=None, dense_kind=settings.dense_kind)
+        self.engine.apply_floor = settings.relevance_floor
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.status = "starting"
         self.progress: dict[str, Any] = {"phase": "starting", "indexed": 0, "total": 0}

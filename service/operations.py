@@ -168,12 +168,14 @@ def retrieval_config(mode: str | None) -> RetrievalConfig | None:
 
 
 def match_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str, k: int = 10,
-                    mode: str | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
+                    mode: str | None = None, filters: Filters | None = None,
+                    include_weak: bool = False) -> list[dict[str, Any]]:
     """Ranked innovators for the agency's own challenge; rejected ones are never suggested again."""
     owned_challenge(session, actor, challenge_id)
     decisions = latest_decisions(session, challenge_id)
     rejected = [i for i, d in decisions.items() if d == "reject"]
-    hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected)
+    hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected,
+                                               floor=False if include_weak else None)
     return hits_payload(hits, decisions)
 
 
@@ -343,10 +345,12 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
 def hits_csv(hits: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["rank", "id", "title", "score", "language", "decision", "cross_lingual", "shared_terms", "why_en", "why_th"])
+    writer.writerow(["rank", "id", "title", "fit", "band", "language", "decision", "cross_lingual", "shared_terms",
+                     "why_en", "why_th"])
     for h in hits:
         why = h["explanation"]
-        writer.writerow([h["rank"], h["id"], h["title"], h["score"], h["language"], h.get("decision") or "",
+        writer.writerow([h["rank"], h["id"], h["title"], "" if h.get("fit") is None else h["fit"], h.get("band") or "",
+                         h["language"], h.get("decision") or "",
                          why.get("cross_lingual"), " ".join(why.get("shared_terms", [])),
                          why.get("summary", {}).get("en", ""), why.get("summary", {}).get("th", "")])
     return buffer.getvalue()

@@ -70,6 +70,7 @@ def engine(small_records, cache_dir):
 
     challenges, innovators = small_records
     eng = MatchEngine(cache_dir=cache_dir)
+    eng.apply_floor = False  # these tests check ranking and filters; the floor has its own tests
     eng.build("challenges", [challenge_doc(c) for c in challenges])
     eng.build("innovators", [innovator_doc(i) for i in innovators])
     return eng

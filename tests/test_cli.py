@@ -39,14 +39,14 @@ def test_index_writes_manifests(cli_data):
 
 def test_match_json_by_challenge_and_text(cli_data, small_records):
     challenges, _ = small_records
-    out = json.loads(run("match", "--challenge", challenges[0].id, "-k", "3", "--json", data_dir=cli_data).stdout)
+    out = json.loads(run("match", "--challenge", challenges[0].id, "-k", "3", "--json", "--include-weak", data_dir=cli_data).stdout)
     assert out["count"] == 3 and out["data"][0]["explanation"]["components"]
-    thai = run("match", "--text", "ขยะล้นถัง แยกขยะ", "--target", "challenges", "--json", data_dir=cli_data)
+    thai = run("match", "--text", "ขยะล้นถัง แยกขยะ", "--target", "challenges", "--json", "--include-weak", data_dir=cli_data)
     assert json.loads(thai.stdout.decode("utf-8"))["count"] == 10
 
 
 def test_match_table_output_in_thai(cli_data, small_records):
-    out = run("match", "--innovator", small_records[1][0].id, "-k", "2", "--lang", "th", data_dir=cli_data)
+    out = run("match", "--innovator", small_records[1][0].id, "-k", "2", "--lang", "th", "--include-weak", data_dir=cli_data)
     text = out.stdout.decode("utf-8")  # UTF-8 although the environment asked for ASCII
     assert "Open challenges" in text and ("สาขาเดียวกัน" in text or "ประเด็นเดียวกัน" in text or "เนื้อหาใกล้เคียงกัน" in text)
 

@@ -18,7 +18,8 @@ def test_challenge_to_innovators_with_explanations(engine, small_records):
     assert all(h.key in {i.id for i in innovators} for h in hits)
     assert hits[0].score >= hits[-1].score
     why = hits[0].explanation
-    assert set(why["components"]) == {*RetrievalConfig().encoder_ids, "bm25"}
+    assert {*RetrievalConfig().encoder_ids, "bm25"} <= set(why["components"]) <= {*RetrievalConfig().encoder_ids,
+                                                                                 "bm25", "bridge"}
     for comp in why["components"].values():
         assert {"score", "rank", "normalized", "weight"} <= set(comp)
     assert why["summary"]["en"] and why["summary"]["th"]
@@ -110,3 +111,14 @@ def test_excluded_records_never_come_back_in_either_retrieval_path(engine, small
     assert len(after) == 5 and not set(after) & set(before[:2])
     # scores are standardised over the candidate pool, so neighbours may swap, but the next best stay
     assert len(set(after) & set(before[2:5])) >= 2
+
+
+def test_fit_scores_bands_and_the_floor(engine, small_records):
+    """The shipped fit model gives every hit a 0-100 fit and a band; with the floor on, nonsense
+    input and emoji get an empty answer, while a real need still gets suggestions."""
+    assert engine.fit_model(engine.config) is not None, "the shipped fit model must match the default"
+    hits = engine.search_text("ขยะล้นถัง แยกขยะ", "innovators", k=10, floor=False)
+    assert hits and all(0 <= h.fit <= 100 and h.band in ("strong", "possible", "weak") for h in hits)
+    assert engine.search_text("zzzzqqq", "innovators", k=10, floor=True) == []
+    assert engine.search_text("🙂🙂", "innovators", k=10, floor=True) == []
+    assert engine.search_text("🙂🙂", "innovators", k=10, floor=False) == []  # nothing to match at all

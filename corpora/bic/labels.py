@@ -37,10 +37,14 @@ def read_pool() -> dict[str, tuple[str, str]]:
         return {row["pair_id"]: (row["challenge_id"], row["innovator_id"]) for row in csv.DictReader(fh, delimiter="\t")}
 
 
-def read_round(prefix: str) -> dict[str, dict[str, str]]:
-    """pair id -> {grade, parts, note} from every `<prefix>-*.tsv`; malformed lines are reported."""
+def read_round(prefix: str, only: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """pair id -> {grade, parts, note} from every `<prefix>-*.tsv` (or only `<prefix>-<n>.tsv` for
+    the given n); malformed lines are reported."""
     out: dict[str, dict[str, str]] = {}
-    for path in sorted((JUDGING / "judgments").glob(f"{prefix}-*.tsv")):
+    paths = sorted((JUDGING / "judgments").glob(f"{prefix}-*.tsv"))
+    if only is not None:
+        paths = [p for p in paths if p.stem.split("-", 1)[1] in only]
+    for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             fields = line.split("\t")
             if number == 1 and fields[0] == "pair_id":
@@ -90,19 +94,23 @@ def write_packets(prefix: str, pair_ids: list[str], shards: int) -> list[int]:
     return loads
 
 
-def second(shards: int) -> None:
-    first = read_round("first")
-    rng = random.Random(SEED)
-    ids = sorted(first)
-    chosen = set(rng.sample(ids, int(round(SECOND_SHARE * len(ids)))))
-    chosen |= {pid for pid, j in first.items() if j["grade"] == "2"}
-    print(json.dumps({"first": len(first), "second": len(chosen), "shards": write_packets("second", sorted(chosen), shards)}))
+def sampled_for_second(pair_id: str) -> bool:
+    """A seeded fifth of all pairs, decided per pair (so rounds can run in batches)."""
+    return int(hashlib.sha256(f"{SEED}:{pair_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < SECOND_SHARE
 
 
-def third(shards: int) -> None:
-    first, second_round = read_round("first"), read_round("second")
-    disputed = sorted(pid for pid in second_round if pid in first and first[pid]["grade"] != second_round[pid]["grade"])
-    print(json.dumps({"disputed": len(disputed), "shards": write_packets("third", disputed, shards)}))
+def second(shards: int, batch: str, only: list[str] | None) -> None:
+    first = read_round("first", only)
+    chosen = {pid for pid, j in first.items() if j["grade"] == "2" or sampled_for_second(pid)}
+    loads = write_packets(f"second{batch}", sorted(chosen), shards)
+    print(json.dumps({"first": len(first), "second": len(chosen), "shards": loads}))
+
+
+def third(shards: int, batch: str, only: list[str] | None) -> None:
+    first, second_round, done = read_round("first"), read_round("second", only), read_round("third")
+    disputed = sorted(pid for pid in second_round
+                      if pid in first and first[pid]["grade"] != second_round[pid]["grade"] and pid not in done)
+    print(json.dumps({"disputed": len(disputed), "shards": write_packets(f"third{batch}", disputed, shards)}))
 
 
 def _split_of(group_key: str) -> str:
@@ -187,9 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("step", choices=["second", "third", "finalize"])
     parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--batch", default="", help="suffix of the packet names, e.g. a (second-a-01.md)")
+    parser.add_argument("--only", default=None, help="previous-round files to draw from, e.g. 01,02 or a-01,a-02")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
-    {"second": lambda: second(args.shards), "third": lambda: third(args.shards), "finalize": finalize}[args.step]()
+    batch = f"-{args.batch}" if args.batch else ""
+    only = args.only.split(",") if args.only else None
+    {"second": lambda: second(args.shards, batch, only), "third": lambda: third(args.shards, batch, only),
+     "finalize": finalize}[args.step]()
 
 
 if __name__ == "__main__":

@@ -13,11 +13,15 @@ def print_table(title: str, hits, lang: str = "en") -> None:
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
-    for col in ("#", "id", "name / title", "score", "why"):
+    for col in ("#", "id", "name / title", "fit", "why"):
         table.add_column(col, overflow="fold")
     for h in hits:
-        table.add_row(str(h.rank), h.key, h.title, f"{h.score:.2f}", h.explanation.get("summary", {}).get(lang, ""))
-    Console().print(table)
+        fit = f"{h.fit} {h.band}" if h.fit is not None else "-"
+        table.add_row(str(h.rank), h.key, h.title, fit, h.explanation.get("summary", {}).get(lang, ""))
+    console = Console()
+    console.print(table)
+    if not hits:
+        console.print("nothing fits well enough to suggest / ไม่มีรายการที่เหมาะพอจะแนะนำ")
 
 
 @handle_errors
@@ -36,6 +40,7 @@ def match(
     language: list[str] = typer.Option(None, help="Only documents in th / en / mixed"),
     min_trl: int = typer.Option(None, min=1, max=9, help="Minimum technology readiness level"),
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
+    include_weak: bool = typer.Option(False, "--include-weak", help="Also list candidates below the relevance floor"),
     lang: str = typer.Option("en", help="Language of the reasons in the table: en or th"),
     data_dir: Path = data_dir_option(),
 ) -> None:
@@ -52,6 +57,7 @@ def match(
     filters = Filters.from_labels(sectors=sector, themes=theme, district=district, kind=kind, status=status,
                                   language=language, min_trl=min_trl)
     engine = open_engine(settings.index_dir, settings.cache_dir, config)
+    engine.apply_floor = not include_weak
     if challenge is not None:
         hits, title = engine.match_challenge(challenge, k, filters), f"Innovators for {challenge}"
     elif innovator is not None:

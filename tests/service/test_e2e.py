@@ -12,7 +12,7 @@ from eval.processes import Server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, cache_dir):
     data = tmp_path_factory.mktemp("e2e") / "data"
-    server = Server(data, env={"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY}).start()
+    server = Server(data, env={"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, "MATCHER_RELEVANCE_FLOOR": "false"}).start()
     server.wait_ready()
     yield server.base
     server.stop()

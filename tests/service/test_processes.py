@@ -13,7 +13,7 @@ from eval.fault import run_kill_rounds
 from eval.processes import Server
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
-ENV = {"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, "MATCHER_SNAPSHOT_INTERVAL": "2"}
+ENV = {"MATCHER_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, "MATCHER_SNAPSHOT_INTERVAL": "2", "MATCHER_RELEVANCE_FLOOR": "false"}
 
 
 def _challenge(small_records, cid: str) -> dict:
@@ -28,7 +28,8 @@ def _visible_everywhere(bases: list[str], cid: str, innovator_id: str, timeout: 
         seen = True
         for base in bases:
             for _ in range(tries_per_base):
-                data = httpx.get(f"{base}/v1/challenges/{cid}/matches", params={"k": 200}, headers=ADMIN, timeout=30).json()
+                data = httpx.get(f"{base}/v1/challenges/{cid}/matches", params={"k": 200, "include_weak": "true"}, headers=ADMIN,
+                             timeout=30).json()
                 if innovator_id not in {m["id"] for m in data.get("data", [])}:
                     seen = False
                     break
