@@ -382,11 +382,12 @@ class Collection:
             return final
         top = np.argsort(-final, kind="stable")[: config.rerank_depth]
         learned = ranker.score(self.pool_features(query, config, scored)[top])
-        out = np.full(len(final), -np.inf)
-        # re-ranked candidates first (by the model), the rest after them in fused order
-        out[top] = 1e6 + learned
+        # re-ranked candidates first (in the model's order), the rest after them in fused order;
+        # scores stay monotonic in rank, so a run file sorts the same way
         rest = np.setdiff1d(np.arange(len(final)), top)
-        out[rest] = final[rest]
+        out = final.copy()
+        floor = float(final[rest].max()) + 1.0 if len(rest) else 0.0
+        out[top] = floor + (learned - learned.min())
         return out
 
     def _search(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None, exclude: set[str],
@@ -404,8 +405,7 @@ class Collection:
             info = None
             if explain:
                 info = self._explain(query, doc, components, fused, int(i))
-            score = float(final[i] - 1e6) if final[i] >= 1e5 else float(final[i])
-            hits.append(Hit(doc.key, score, rank, doc.title, doc.lang, info or {},
+            hits.append(Hit(doc.key, float(final[i]), rank, doc.title, doc.lang, info or {},
                             {name: float(values[i]) for name, values in raw.items()}))
         return hits
 

@@ -90,9 +90,30 @@ class IndexService:
         return self.status == "ready"
 
     def start(self) -> None:
-        """Start the follower thread; returns at once."""
+        """Start the follower thread (and, on PostgreSQL, a LISTEN thread that wakes it); returns at once."""
         self._thread = threading.Thread(target=self._run, name="index-follower", daemon=True)
         self._thread.start()
+        if self.sessions.engine.dialect.name == "postgresql":
+            threading.Thread(target=self._listen, name="index-listen", daemon=True).start()
+
+    def _listen(self) -> None:
+        """Wake the follower on every NOTIFY of a committed change; reconnect after errors (the
+        poll still catches up, so a lost notification only costs one poll interval)."""
+        import psycopg
+
+        from service.changes import NOTIFY_CHANNEL
+
+        url = self.sessions.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("LISTEN connection lost (%s); retrying", exc)
+                self._stop.wait(1.0)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop following and write a final snapshot if anything changed since the last one."""
