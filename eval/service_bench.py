@@ -9,11 +9,8 @@ database and HTTP do the full work of a 10,000-record collection.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -50,7 +47,7 @@ def populate(data_dir: Path, n_innovators: int, database_url: str | None = None)
     from matcher.engine import load_encoders
     from service.changes import Sessions
     from service.config import ServiceSettings
-    from service.db import Change, ChallengeRow, InnovatorRow, RecordVector, make_engine, migrate
+    from service.db import Change, InnovatorRow, RecordVector, make_engine, migrate
     from service.seed import ensure_admin_key, seed_demo
 
     settings = ServiceSettings(data_dir=data_dir, database_url=database_url)
@@ -148,13 +145,20 @@ def _post_innovators(base_url: str, n: int, tag: str) -> list[float]:
     return out
 
 
-def _propagation(a: str, b: str, challenge_id: str, n: int) -> list[float]:
-    """Write in replica A, then poll replica B's matches until the new innovator is there."""
+def _propagation(a: str, b: str, n: int) -> list[float]:
+    """Write in replica A, then poll replica B's matches until the new innovator is there. The
+    challenge polled has the new innovators' own text, so they rank at the top in any corpus."""
     import httpx
 
     template = load_corpus().innovators[0].model_dump(mode="json")
+    challenge_id = "ch-propagation"
     out = []
     with httpx.Client(timeout=60, headers={"X-API-Key": ADMIN_KEY}) as http:
+        challenge = {"id": challenge_id, "agency": "สำนักงานปลัดกรุงเทพมหานคร", "title": template["name"],
+                     "description": "\n".join([template["description"]] + [f"{s['title']}: {s['description']}"
+                                                                          for s in template["solutions"]])}
+        if http.post(a + "/v1/challenges", json=challenge).status_code != 201:
+            raise RuntimeError("could not post the propagation challenge in replica A")
         for i in range(n):
             rid = f"in-prop-{i:04d}"
             body = {**template, "id": rid, "name": f"Propagation {i}"}
@@ -208,6 +212,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
         server.start()
         health_s = server.wait_health()
         server.stop()
+        typer.echo(f"health after start (empty data dir): {health_s:.2f} s", err=True)
         # 2. reads: 1 and 2 workers, 1 and 8 clients
         data = fresh("reads")
         challenge_ids = populate(data, innovators)
@@ -221,6 +226,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                 reads[(workers, 8)] = drive(server.base, challenge_ids, 8, max(requests // 4, 20))
             finally:
                 server.stop()
+            typer.echo(f"reads, {workers} worker(s): {reads[(workers, 1)]} / {reads[(workers, 8)]}", err=True)
         # 3. write cost at 1,000 and at `large` innovators; restart time from a snapshot at `large`
         write_cost: dict[int, list[float]] = {}
         restart_s = 0.0
@@ -234,6 +240,8 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                 write_cost[size] = _post_innovators(server.base, writes, "timed")
             finally:
                 server.stop()  # writes the shutdown snapshot
+            typer.echo(f"writes at {size}: p50 {_pct(write_cost[size], 50):.0f} p95 {_pct(write_cost[size], 95):.0f} ms",
+                       err=True)
             if size == large:
                 server = Server(data, env=env).start()
                 started = time.monotonic()
@@ -242,6 +250,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                     restart_s = time.monotonic() - started
                 finally:
                     server.stop()
+                typer.echo(f"restart with a snapshot at {size}: {restart_s:.1f} s", err=True)
         # 4. propagation between two replicas on one database
         data_a, data_b = fresh("replica-a"), tmp / "replica-b" / "data"
         challenge_ids = populate(data_a, 2000, database_url)
@@ -251,7 +260,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
         try:
             a.wait_ready(timeout=3600)
             b.start().wait_ready(timeout=3600)
-            propagation = _propagation(a.base, b.base, challenge_ids[0], 20)
+            propagation = _propagation(a.base, b.base, 20)
         finally:
             a.stop()
             b.stop()

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from matcher.collection import Hit
 from matcher.config import RetrievalConfig
-from matcher.documents import challenge_doc, innovator_doc
 from matcher.engine import Side
 from matcher.filters import Filters
 from matcher.policy import may_see_challenge

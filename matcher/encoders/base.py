@@ -28,11 +28,9 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 @cache
 def file_digest(path: str) -> str:
     """SHA-256 of a file, computed once per process (weights files are tens of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from matcher.index.manifest import sha256_file
+
+    return sha256_file(Path(path))
 
 
 def combine_fingerprint(encoder_id: str, parts: Iterable[str]) -> str:
@@ -117,3 +115,21 @@ class Encoder(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, dimension={self.dimension})"
+
+
+class EncoderWrapper(Encoder):
+    """An encoder that adds something around another one (a cache, shipped vectors, centering).
+
+    It answers for the same id and dimension and, unless it changes the vectors, the same
+    fingerprint; subclasses override `_encode`."""
+
+    def __init__(self, inner: Encoder):
+        self.inner = inner
+        self.id = inner.id
+        self.dimension = inner.dimension
+
+    def fingerprint_parts(self) -> list[str]:
+        return self.inner.fingerprint_parts()
+
+    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
+        return self.inner._encode_batch(texts, is_query)

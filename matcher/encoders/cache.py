@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.encoders.base import Encoder
+from matcher.encoders.base import Encoder, EncoderWrapper
 
 
 def text_key(fingerprint: str, is_query: bool, text: str) -> str:
@@ -61,20 +61,12 @@ class EmbeddingCache:
             return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
 
-class CachedEncoder(Encoder):
+class CachedEncoder(EncoderWrapper):
     """Wraps an encoder; only texts never seen before reach the model."""
 
     def __init__(self, inner: Encoder, cache: EmbeddingCache):
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
-        self.id = inner.id
-        self.dimension = inner.dimension
-
-    def fingerprint_parts(self) -> list[str]:
-        return self.inner.fingerprint_parts()
-
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
-        return self.inner._encode_batch(texts, is_query)
 
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
         fingerprint = self.fingerprint

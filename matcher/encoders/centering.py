@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.encoders.base import Encoder, l2_normalize
+from matcher.encoders.base import Encoder, EncoderWrapper, l2_normalize
 from matcher.text import thai_share
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -75,23 +75,19 @@ def estimate_language_means(encoder: Encoder, thai_texts: Sequence[str], english
     return LanguageMeans(encoder.id, vectors["th", "q"], vectors["en", "q"], vectors["th", "d"], vectors["en", "d"])
 
 
-class LanguageCenteredEncoder(Encoder):
+class LanguageCenteredEncoder(EncoderWrapper):
     """Wraps an encoder and removes the language component of every vector."""
 
     def __init__(self, inner: Encoder, means: LanguageMeans, means_digest: str = ""):
         if means.encoder_id != inner.id:
             raise ValueError(f"language means were estimated for {means.encoder_id!r}, not {inner.id!r}")
-        self.inner = inner
+        super().__init__(inner)
         self.means = means
         self.means_digest = means_digest or means.digest()
         self.id = f"{inner.id}+center"
-        self.dimension = inner.dimension
 
     def fingerprint_parts(self) -> list[str]:
         return [self.inner.fingerprint, f"means:{self.means_digest}"]
-
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
-        return self.inner._encode_batch(texts, is_query)
 
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
         raw = self.inner._encode(texts, is_query, show_progress)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.encoders.base import Encoder
+from matcher.encoders.base import Encoder, EncoderWrapper
 from matcher.encoders.cache import text_key
 
 
@@ -62,20 +62,12 @@ def write_seed(path: Path, encoders: list[Encoder], texts: list[str]) -> int:
     return count
 
 
-class SeededEncoder(Encoder):
+class SeededEncoder(EncoderWrapper):
     """Wraps a base encoder; texts whose vectors ship in the seed file are not encoded again."""
 
     def __init__(self, inner: Encoder, path: Path | None = None):
-        self.inner = inner
+        super().__init__(inner)
         self.path = path or seed_file()
-        self.id = inner.id
-        self.dimension = inner.dimension
-
-    def fingerprint_parts(self) -> list[str]:
-        return self.inner.fingerprint_parts()
-
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
-        return self.inner._encode_batch(texts, is_query)
 
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool | None) -> np.ndarray:
         seeds = load_seed(self.path)
