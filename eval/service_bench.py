@@ -187,6 +187,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                   writes: int = typer.Option(40, help="POSTs per write-cost measurement"),
                   database_url: str = typer.Option(None, help="PostgreSQL URL for the replica test (default: one SQLite file)"),
                   cache_from: Path = typer.Option(Path("data/cache"), help="Embedding cache to reuse (bundled texts)"),
+                  phases: str = typer.Option("health,reads,writes,propagation", help="Which measurements to run"),
                   update_readme: bool = typer.Option(True, "--update-readme/--no-update-readme")) -> None:
     """Measure the service over HTTP: reads with 1/8 clients and 1/2 workers, write cost at two sizes,
     propagation between two replicas, start-up and restart from a snapshot."""
@@ -206,18 +207,23 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
     env = {"MATCHER_SNAPSHOT_INTERVAL": "30"}
     rows: list[str] = []
     try:
+        wanted = set(phases.split(","))
+        health_s = restart_s = float("nan")
+        reads: dict[tuple[int, int], dict[str, float]] = {}
+        write_cost: dict[int, list[float]] = {}
+        propagation: list[float] = []
         # 1. start-up with an empty data dir (seeds the bundled corpus; encodes in the background)
-        server = Server(tmp / "empty" / "data", env={**env, "MATCHER_SEED_DEMO": "true"})
-        server.data_dir.mkdir(parents=True)
-        server.start()
-        health_s = server.wait_health()
-        server.stop()
-        typer.echo(f"health after start (empty data dir): {health_s:.2f} s", err=True)
+        server = None if "health" not in wanted else Server(tmp / "empty" / "data", env={**env, "MATCHER_SEED_DEMO": "true"})
+        if server is not None:
+            server.data_dir.mkdir(parents=True)
+            server.start()
+            health_s = server.wait_health()
+            server.stop()
+            typer.echo(f"health after start (empty data dir): {health_s:.2f} s", err=True)
         # 2. reads: 1 and 2 workers, 1 and 8 clients
         data = fresh("reads")
-        challenge_ids = populate(data, innovators)
-        reads: dict[tuple[int, int], dict[str, float]] = {}
-        for workers in (1, 2):
+        challenge_ids = populate(data, innovators) if "reads" in wanted else []
+        for workers in ((1, 2) if "reads" in wanted else ()):
             server = Server(data, workers=workers, env=env).start()
             try:
                 server.wait_ready(timeout=3600, consecutive=2 * workers)
@@ -228,9 +234,7 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                 server.stop()
             typer.echo(f"reads, {workers} worker(s): {reads[(workers, 1)]} / {reads[(workers, 8)]}", err=True)
         # 3. write cost at 1,000 and at `large` innovators; restart time from a snapshot at `large`
-        write_cost: dict[int, list[float]] = {}
-        restart_s = 0.0
-        for size in (1000, large):
+        for size in ((1000, large) if "writes" in wanted else ()):
             data = fresh(f"writes-{size}")
             populate(data, size)
             server = Server(data, env=env).start()
@@ -252,22 +256,29 @@ def bench_service(innovators: int = typer.Option(10_000, help="Stored innovators
                     server.stop()
                 typer.echo(f"restart with a snapshot at {size}: {restart_s:.1f} s", err=True)
         # 4. propagation between two replicas on one database
-        data_a, data_b = fresh("replica-a"), tmp / "replica-b" / "data"
-        challenge_ids = populate(data_a, 2000, database_url)
-        url = database_url or f"sqlite:///{(data_a / 'matcher.sqlite3').resolve()}"
-        a = Server(data_a, database_url=url, env=env).start()
-        b = Server(data_b, database_url=url, env=env)
-        try:
-            a.wait_ready(timeout=3600)
-            b.start().wait_ready(timeout=3600)
-            propagation = _propagation(a.base, b.base, 20)
-        finally:
-            a.stop()
-            b.stop()
+        if "propagation" in wanted:
+            data_a, data_b = fresh("replica-a"), tmp / "replica-b" / "data"
+            populate(data_a, 2000, database_url)
+            url = database_url or f"sqlite:///{(data_a / 'matcher.sqlite3').resolve()}"
+            a = Server(data_a, database_url=url, env=env).start()
+            b = Server(data_b, database_url=url, env=env)
+            try:
+                a.wait_ready(timeout=3600)
+                b.start().wait_ready(timeout=3600)
+                propagation = _propagation(a.base, b.base, 20)
+            finally:
+                a.stop()
+                b.stop()
+            typer.echo(f"propagation p50 {_pct(propagation, 50):.0f} p95 {_pct(propagation, 95):.0f} ms", err=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     backend = "PostgreSQL" if database_url else "SQLite (WAL)"
+    if wanted != {"health", "reads", "writes", "propagation"}:
+        typer.echo(json.dumps({"health_s": health_s, "reads": {f"{w} workers, {c} clients": m for (w, c), m in reads.items()},
+                               "write_p95": {k: _pct(v, 95) for k, v in write_cost.items()}, "restart_s": restart_s,
+                               "propagation_p95": _pct(propagation, 95) if propagation else None}, indent=2))
+        return
     ratio = _pct(write_cost[large], 95) / _pct(write_cost[1000], 95)
     one_worker_8 = reads[(1, 8)]["rps"]
     rows = [

@@ -437,6 +437,17 @@ class Collection:
         with self.lock.read():
             return fingerprint_docs(self.docs.values())
 
+    def detached_copy(self) -> "Collection":
+        """A copy sharing nothing mutable, made in one short read-locked step, so a snapshot can
+        be written from it while this collection keeps taking changes and answering searches."""
+        with self.lock.read():
+            out = Collection(self.encoders, self.dense_kind, self.name)
+            out.dense = {eid: index.copy() for eid, index in self.dense.items()}
+            out.query_vectors = {eid: store.copy() for eid, store in self.query_vectors.items()}
+            out.lexical = self.lexical.copy_for_save()
+            out.docs = dict(self.docs)
+        return out
+
     def save(self, directory: Path, **extra: Any) -> dict[str, Any]:
         """Write every file, then the manifest (with `extra` fields, e.g. the change-log sequence).
 

@@ -56,7 +56,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from service.seed import ensure_admin_key, seed_demo
+        from service.seed import ensure_admin_key
 
         from matcher.index.dense import set_search_threads
 
@@ -66,14 +66,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             migrate(engine)
         sessions = Sessions.for_engine(engine)
-        with sessions.write() as session:
-            if settings.seed_demo:
-                added = seed_demo(session)
-                if added:
-                    log.info("seeded %d demo records", added)
-            if settings.bootstrap_admin_key:
+        if settings.bootstrap_admin_key:
+            with sessions.write() as session:
                 ensure_admin_key(session, settings.bootstrap_admin_key)
-        index = IndexService(settings, sessions)
+        index = IndexService(settings, sessions)  # seeds the bundled corpus in the background if asked
         index.start()  # in the background: /v1/health answers now, /v1/ready when the index is ready
         app.state.settings, app.state.sessions, app.state.index = settings, sessions, index
         try:

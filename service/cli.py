@@ -55,6 +55,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     engine.dispose()
     os.environ["MATCHER_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["MATCHER_MIGRATE_ON_START"] = "false"
+    # Several processes on few cores: one BLAS/OpenMP thread each, or their idle threads spin
+    # against each other (an operator's explicit setting wins).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     if settings.database_url:
         os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level)

@@ -82,6 +82,7 @@ class IndexService:
         self._thread: threading.Thread | None = None
         self._last_progress_log = 0.0
         self._rebuilds: list[threading.Event] = []
+        self._writer: threading.Thread | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -121,6 +122,8 @@ class IndexService:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._writer is not None:
+            self._writer.join(timeout)
         if self.ready and self.last_seq > self._snapshot_seq:
             try:
                 self.snapshot()
@@ -146,7 +149,7 @@ class IndexService:
                 applied = self.apply_pending()
                 if self.settings.snapshot_interval > 0 and self.last_seq > self._snapshot_seq and \
                         time.monotonic() - self._last_snapshot_at >= self.settings.snapshot_interval:
-                    self.snapshot()
+                    self.snapshot(background=True)
             except Stopped:
                 return
             except Exception:  # a database hiccup: log, wait, retry (the change log is not lost)
@@ -184,6 +187,14 @@ class IndexService:
     # --- start-up ----------------------------------------------------------------------------
 
     def _bootstrap(self) -> None:
+        if self.settings.seed_demo:
+            from service.seed import seed_demo
+
+            self._set_progress("seeding the bundled corpus", 0, 0, force=True)
+            with self.sessions.write() as session:
+                added = seed_demo(session)
+            if added:
+                log.info("seeded %d bundled records", added)
         self._set_progress("loading encoders", 0, 0, force=True)
         self.encoders()
         self._check_stop()
@@ -359,22 +370,38 @@ class IndexService:
 
     # --- snapshots ---------------------------------------------------------------------------
 
-    def snapshot(self) -> Path | None:
+    def snapshot(self, background: bool = False) -> Path | None:
         """Write the collections at `last_seq` atomically; keeps the newest KEEP_SNAPSHOTS.
 
-        Also refreshes the CSLS references (the other side's query vectors), which drift as
-        records arrive; new documents get their r(d) at once, old ones here."""
+        The follower makes a detached copy of both collections (one short step, consistent at
+        `last_seq` because only this thread applies changes); the files are written from the copy,
+        in a separate thread when `background`, so neither searches nor the change feed wait for
+        the disk. Also refreshes the CSLS references (the other side's query vectors), which
+        drift as records arrive; new documents get their r(d) at once, old ones here."""
+        if background and self._writer is not None and self._writer.is_alive():
+            return None  # the previous snapshot is still being written; try at the next interval
         self.engine.refresh_hubness()
         seq = self.last_seq
         root = self._snapshot_root()
         final = root / f"{seq:012d}"
+        self._snapshot_seq, self._last_snapshot_at = seq, time.monotonic()
         if final.exists():
-            self._snapshot_seq, self._last_snapshot_at = seq, time.monotonic()
             return final
+        copies = {side: self.engine.collection(side).detached_copy() for side in SIDES}
+        if background:
+            self._writer = threading.Thread(target=self._write_snapshot, args=(copies, seq), name="snapshot-writer",
+                                            daemon=True)
+            self._writer.start()
+            return final
+        return self._write_snapshot(copies, seq)
+
+    def _write_snapshot(self, copies: dict[str, Collection], seq: int) -> Path:
+        root = self._snapshot_root()
+        final = root / f"{seq:012d}"
         tmp = root / f".tmp-{seq:012d}-{os.getpid()}-{threading.get_ident()}"
         shutil.rmtree(tmp, ignore_errors=True)
         started = time.perf_counter()
-        manifests = {side: self.engine.collection(side).save(tmp / side, last_seq=seq) for side in SIDES}
+        manifests = {side: copies[side].save(tmp / side, last_seq=seq) for side in SIDES}
         meta = {"seq": seq, "written_at": datetime.now(timezone.utc).isoformat(), "holder": self.holder,
                 "counts": {side: m["count"] for side, m in manifests.items()}, "encoders": self.fingerprints()}
         atomic_write_bytes(tmp / SNAPSHOT_FILE, json.dumps(meta, indent=2).encode("utf-8"))
@@ -382,7 +409,6 @@ class IndexService:
             os.rename(tmp, final)
         except OSError:  # another worker on this data dir wrote the same sequence first
             shutil.rmtree(tmp, ignore_errors=True)
-        self._snapshot_seq, self._last_snapshot_at = seq, time.monotonic()
         log.info("snapshot %s written in %.1f s", final.name, time.perf_counter() - started)
         for old in sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), reverse=True)[KEEP_SNAPSHOTS:]:
             shutil.rmtree(old, ignore_errors=True)

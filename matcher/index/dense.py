@@ -126,6 +126,13 @@ class VectorStore:
     def nbytes(self) -> int:
         return int(self._rows[: self._next_label].nbytes)
 
+    def copy(self) -> "VectorStore":
+        """An independent copy (for writing a snapshot while the original keeps changing)."""
+        out = VectorStore(self.dimension, self.dtype)
+        out._labels, out._keys, out._next_label = dict(self._labels), dict(self._keys), self._next_label
+        out._rows = self._rows[: self._next_label].copy()
+        return out
+
     def save(self, directory: Path, name: str) -> list[str]:
         import io
 
@@ -206,6 +213,14 @@ class DenseIndex:
     @property
     def keys(self) -> list[str]:
         return self.store.keys
+
+    def copy(self) -> "DenseIndex":
+        """An independent copy: FAISS's own clone plus a copy of the vector store."""
+        out = DenseIndex(self.dimension, self.kind, self.hnsw_m, self.ivf_lists, self.store_dtype)
+        out._index = _faiss().clone_index(self._index)
+        out.store = self.store.copy()
+        out._tombstones = set(self._tombstones)
+        return out
 
     def upsert(self, keys: Sequence[str], vectors: np.ndarray) -> None:
         """Add records, replacing any with the same key."""

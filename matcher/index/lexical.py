@@ -180,6 +180,13 @@ class LexicalIndex:
     def search(self, query_tokens: Sequence[str] | Mapping[str, float], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         return self.top(self.score_rows(query_tokens), k, allowed)
 
+    def copy_for_save(self) -> "LexicalIndex":
+        """A copy that can be saved (the tokens of the live records) while this one keeps changing."""
+        out = LexicalIndex(self.k1, self.b)
+        out._tokens = {key: self._tokens[key] for key in self._row}
+        out._row = dict(self._row)
+        return out
+
     # --- persistence -------------------------------------------------------------------------
 
     def save(self, directory: Path, name: str = "lexical") -> list[str]:
