@@ -82,10 +82,14 @@ def check_consistent(base: str, challenge_id: str, acknowledged: list[str], admi
     ready = httpx.get(base + "/v1/ready", timeout=30).json()
     listed = httpx.get(base + "/v1/innovators", params={"limit": 1}, timeout=30).json()["count"]
     assert ready["index"]["innovators"] == listed, (ready, listed)  # index neither ahead nor behind
+    challenges = httpx.get(base + "/v1/challenges", params={"limit": 1}, headers=admin, timeout=30).json()["count"]
+    assert ready["index"]["challenges"] == challenges, (ready, challenges)
     for rid in acknowledged:
         assert httpx.get(f"{base}/v1/innovators/{rid}", timeout=30).status_code == 200, rid
-    matched = {m["id"] for m in httpx.get(f"{base}/v1/challenges/{challenge_id}/matches", params={"k": 200, "include_weak": "true"}, headers=admin,
-                                          timeout=60).json()["data"]}
+    response = httpx.get(f"{base}/v1/challenges/{challenge_id}/matches", params={"k": 200, "include_weak": "true"},
+                         headers=admin, timeout=60)
+    assert response.status_code == 200, response.text
+    matched = {m["id"] for m in response.json()["data"]}
     missing = [rid for rid in acknowledged if rid not in matched]
     assert not missing or len(matched) == 200, missing
 

@@ -19,11 +19,19 @@ MIN_IDF = 1.5
 to be worth showing: below that it is vocabulary of the domain, not evidence of this match."""
 
 
+def _shows(token: str) -> bool:
+    """Words worth showing: no numbers, no short Latin fragments ("per", "led" after stemming)."""
+    if any(ch.isdigit() for ch in token):
+        return False
+    return not (token.isascii() and len(token) < 4)
+
+
 def shared_terms(query_terms: dict[str, str], doc_tokens: Iterable[str], idf: Callable[[str], float],
                  limit: int = MAX_TERMS) -> list[str]:
     """Query words (surface form) also in the document, rarest first, common words dropped."""
     doc = set(doc_tokens)
-    found = [(idf(token), surface) for token, surface in query_terms.items() if token in doc and idf(token) >= MIN_IDF]
+    found = [(idf(token), surface) for token, surface in query_terms.items()
+             if token in doc and idf(token) >= MIN_IDF and _shows(token)]
     return [surface for _idf, surface in sorted(found, key=lambda x: -x[0])[:limit]]
 
 

@@ -205,9 +205,25 @@ class IndexService:
         self._set_progress("replaying changes", 0, 0, force=True)
         while self.apply_pending():
             self._check_stop()
+        if loaded is not None and not self._matches_database():
+            log.warning("index after snapshot %s and replay disagrees with the database; rebuilding", loaded)
+            self.report["start"] = f"rebuilt (snapshot {loaded} disagreed with the database)"
+            self._build_from_database()
+            while self.apply_pending():
+                self._check_stop()
         self.engine.refresh_hubness()
         self.status = "ready"
         self._set_progress("ready", sum(self.sizes().values()), sum(self.sizes().values()), force=True)
+
+    def _matches_database(self) -> bool:
+        """Same ids on both sides as the database (a cheap guard against a snapshot that is
+        internally valid but not what its sequence number claims)."""
+        with self.sessions() as session:
+            for side in SIDES:
+                stored = set(session.scalars(select(ROWS[side].id)))
+                if stored != set(self.engine.collection(side).docs):
+                    return False
+        return True
 
     def _snapshot_root(self) -> Path:
         return self.settings.data_dir / "snapshots"

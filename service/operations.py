@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from matcher.collection import Hit
 from matcher.config import RetrievalConfig
-from matcher.engine import Side
+from matcher.engine import Side, UnknownRecordError
 from matcher.filters import Filters
 from matcher.policy import may_see_challenge
 from matcher.records import Challenge, Innovator
@@ -43,6 +43,13 @@ def ready(index: IndexService) -> IndexService:
         raise ServiceError(503, "starting", f"the index is being prepared ({progress['phase']}: "
                                             f"{progress['indexed']} / {progress['total']}); retry shortly")
     return index
+
+
+def being_indexed(kind: str, record_id: str) -> ServiceError:
+    """A record that is in the database but not yet in this process's index (written a moment ago
+    through another process): retry shortly."""
+    return ServiceError(503, "indexing", f"{kind} {record_id!r} was just saved and is still being indexed here; "
+                                         "retry in a moment")
 
 
 def validation_error(exc: ValidationError) -> ServiceError:
@@ -173,8 +180,11 @@ def match_challenge(session: Session, index: IndexService, actor: Actor, challen
     owned_challenge(session, actor, challenge_id)
     decisions = latest_decisions(session, challenge_id)
     rejected = [i for i, d in decisions.items() if d == "reject"]
-    hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected,
-                                               floor=False if include_weak else None)
+    try:
+        hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected,
+                                                   floor=False if include_weak else None)
+    except UnknownRecordError:
+        raise being_indexed("challenge", challenge_id) from None
     return hits_payload(hits, decisions)
 
 
@@ -280,7 +290,10 @@ def match_innovator(session: Session, index: IndexService, actor: Actor, innovat
                     mode: str | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
     """Open, non-confidential challenges for the innovator's own profile."""
     owned_innovator(session, actor, innovator_id)
-    hits = ready(index).engine.match_innovator(innovator_id, k, filters, retrieval_config(mode), actor.viewer)
+    try:
+        hits = ready(index).engine.match_innovator(innovator_id, k, filters, retrieval_config(mode), actor.viewer)
+    except UnknownRecordError:
+        raise being_indexed("innovator", innovator_id) from None
     return hits_payload(hits)
 
 

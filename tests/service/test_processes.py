@@ -28,8 +28,10 @@ def _visible_everywhere(bases: list[str], cid: str, innovator_id: str, timeout: 
         seen = True
         for base in bases:
             for _ in range(tries_per_base):
-                data = httpx.get(f"{base}/v1/challenges/{cid}/matches", params={"k": 200, "include_weak": "true"}, headers=ADMIN,
-                             timeout=30).json()
+                response = httpx.get(f"{base}/v1/challenges/{cid}/matches", params={"k": 200, "include_weak": "true"},
+                                     headers=ADMIN, timeout=30)
+                assert response.status_code in (200, 503), response.text  # 503: not indexed here yet
+                data = response.json()
                 if innovator_id not in {m["id"] for m in data.get("data", [])}:
                     seen = False
                     break
