@@ -74,24 +74,20 @@ def dense_recall(index, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -
 
 def dtype_quality(cache_dir) -> dict[str, float]:
     """nDCG@10 of the default on the test split with float32 and with float16 re-scoring vectors."""
-    from matcher.collection import Collection
     from matcher.config import RetrievalConfig
-    from matcher.encoders import get_encoder
 
     from eval.datasets import load_dataset
+    from eval.evaluation import index_dataset
     from eval.metrics import ranx_scores
 
     config = RetrievalConfig()
     dataset = load_dataset("test")
-    encoders = {eid: get_encoder(eid, cache_dir) for eid in config.encoder_ids}
     out = {}
     for dtype in ("float32", "float16"):
-        collection = Collection(encoders, "flat", dataset.name, dtype)
-        collection.upsert(dataset.docs)
-        queries = collection.text_queries([q.text for q in dataset.queries])
-        collection.set_references({e: np.stack([q.vectors[e] for q in queries]) for e in encoders}, config.hubness_k)
-        run = {eq.id: {h.key: h.score for h in collection.search(q, 100, config, explain=False)} or {"__none__": 0.0}
-               for eq, q in zip(dataset.queries, queries)}
+        indexed = index_dataset(dataset, config.encoder_ids, cache_dir, store_dtype=dtype)
+        indexed.use_hubness(config.hubness_k)
+        run = {eq.id: {h.key: h.score for h in indexed.collection.search(q, 100, config, explain=False)}
+               or {"__none__": 0.0} for eq, q in zip(dataset.queries, indexed.queries)}
         out[dtype] = ranx_scores(dataset.qrels, run, ["ndcg@10"])["ndcg@10"]
     return out
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.collection import Collection
+from matcher.collection import Collection, Query
 from matcher.config import RetrievalConfig
 from matcher.encoders import get_encoder
 from matcher.encoders.base import show_progress_default
@@ -57,21 +57,42 @@ class Evaluation:
         return float(self.results[name].metrics[metric])
 
 
+@dataclass
+class IndexedDataset:
+    """A dataset's documents in a collection, and its queries encoded by the same encoders."""
+
+    collection: Collection
+    queries: list[Query]
+
+    def use_hubness(self, k: int) -> None:
+        """CSLS references: the dataset's own queries (the other side), with k neighbours."""
+        if k and self.collection.encoders and self.collection.hub_k != k:
+            self.collection.set_references({eid: np.stack([q.vectors[eid] for q in self.queries])
+                                            for eid in self.collection.encoders}, k)
+
+
+def index_dataset(dataset: EvalDataset, encoder_ids: list[str], cache_dir: Path | None = None,
+                  show_progress: bool | None = None, store_dtype: str | None = None) -> IndexedDataset:
+    """The one way the evaluation, the fit, the ranker training and the benchmarks index a dataset."""
+    encoders = {eid: get_encoder(eid, cache_dir) for eid in encoder_ids}
+    collection = Collection.build(dataset.name, dataset.docs, encoders, "flat", show_progress=show_progress,
+                                  store_dtype=store_dtype)
+    queries = collection.text_queries([q.text for q in dataset.queries], sectors=[q.sectors for q in dataset.queries],
+                                      themes=[q.themes for q in dataset.queries], show_progress=show_progress)
+    return IndexedDataset(collection, queries)
+
+
 def rank_dataset(dataset: EvalDataset, configs: Mapping[str, RetrievalConfig], k: int = 100,
                  cache_dir: Path | None = None, show_progress: bool | None = None) -> dict[str, dict[str, dict[str, float]]]:
     """Runs of every configuration, from one collection over the union of their encoders."""
     from tqdm.auto import tqdm
 
     encoder_ids = sorted({e for c in configs.values() if c.mode != "lexical" for e in c.encoder_ids})
-    encoders = {eid: get_encoder(eid, cache_dir) for eid in encoder_ids}
-    collection = Collection.build(dataset.name, dataset.docs, encoders, "flat", show_progress=show_progress)
-    queries = collection.text_queries([q.text for q in dataset.queries], sectors=[q.sectors for q in dataset.queries],
-                                      themes=[q.themes for q in dataset.queries], show_progress=show_progress)
+    indexed = index_dataset(dataset, encoder_ids, cache_dir, show_progress)
+    collection, queries = indexed.collection, indexed.queries
     runs: dict[str, dict[str, dict[str, float]]] = {}
     for name, config in configs.items():
-        if config.hubness_k and encoders and collection.hub_k != config.hubness_k:
-            collection.set_references({eid: np.stack([q.vectors[eid] for q in queries]) for eid in encoders},
-                                      config.hubness_k)
+        indexed.use_hubness(config.hubness_k)
         run: dict[str, dict[str, float]] = {}
         for eq, query in tqdm(list(zip(dataset.queries, queries)), desc=f"rank [{dataset.name} / {name}]", unit="query",
                               disable=not show_progress_default(show_progress), leave=False):

@@ -30,18 +30,15 @@ BINS = 10
 
 def rows_for(split: str, config, cache_dir: Path | None, depth: int = DEPTH) -> tuple[list[list[float]], list[int], list[str]]:
     """(features, labels, query ids) of the top-`depth` hits of every query of a split."""
-    from matcher.collection import Collection
-    from matcher.encoders import get_encoder
     from matcher.fit import pair_features
 
     from eval.datasets import load_dataset
+    from eval.evaluation import index_dataset
 
     dataset = load_dataset(split)
-    encoders = {eid: get_encoder(eid, cache_dir) for eid in config.encoder_ids}
-    collection = Collection.build(dataset.name, dataset.docs, encoders, "flat")
-    queries = collection.text_queries([q.text for q in dataset.queries])
-    if config.hubness_k:
-        collection.set_references({eid: np.stack([q.vectors[eid] for q in queries]) for eid in encoders}, config.hubness_k)
+    indexed = index_dataset(dataset, config.encoder_ids, cache_dir)
+    indexed.use_hubness(config.hubness_k)
+    collection, queries = indexed.collection, indexed.queries
     features, labels, qids = [], [], []
     for eq, query in zip(dataset.queries, queries):
         judged = dataset.qrels.get(eq.id, {})

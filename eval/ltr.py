@@ -25,14 +25,11 @@ DEPTH = 50
 
 def query_rows(dataset, config, cache_dir: Path | None, depth: int, extra_qrels: dict[str, dict[str, int]] | None = None):
     """(features, grades, group sizes, per-query candidate keys) from one dataset."""
-    from matcher.collection import Collection
-    from matcher.encoders import get_encoder
+    from eval.evaluation import index_dataset
 
-    encoders = {eid: get_encoder(eid, cache_dir) for eid in config.encoder_ids}
-    collection = Collection.build(dataset.name, dataset.docs, encoders, "flat")
-    queries = collection.text_queries([q.text for q in dataset.queries])
-    if config.hubness_k:
-        collection.set_references({eid: np.stack([q.vectors[eid] for q in queries]) for eid in encoders}, config.hubness_k)
+    indexed = index_dataset(dataset, config.encoder_ids, cache_dir)
+    indexed.use_hubness(config.hubness_k)
+    collection, queries = indexed.collection, indexed.queries
     features, grades, groups, keys = [], [], [], []
     for eq, query in zip(dataset.queries, queries):
         scored = collection._score_pool(query, depth, config, None, set())
@@ -79,8 +76,6 @@ def train_ranker(cache_dir: Path | None, feedback: Path | None, depth: int = DEP
         for pair in load_pairs(feedback):
             extra.setdefault(pair.challenge_id, {})[pair.innovator_id] = pair.grade
     train = load_dataset("train")
-    if extra:  # feedback on challenges outside the train split's queries is still a training row
-        train = load_dataset("train")
     x_train, y_train, g_train, _ = query_rows(train, config, cache_dir, depth, extra)
     dev = load_dataset("dev")
     x_dev, y_dev, g_dev, k_dev = query_rows(dev, config, cache_dir, depth)

@@ -9,8 +9,8 @@ database and HTTP do the full work of a 10,000-record collection.
 
 from __future__ import annotations
 
+import json
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -26,12 +26,6 @@ from eval.markers import update_file
 
 README = PROJECT_ROOT / "README.md"
 ADMIN_KEY = "bench-admin-" + "x" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def populate(data_dir: Path, n_innovators: int, database_url: str | None = None) -> list[str]:

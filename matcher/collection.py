@@ -181,14 +181,14 @@ class Collection:
     @classmethod
     def build(cls, name: str, docs: Sequence[IndexDoc], encoders: Mapping[str, Encoder], dense_kind: str = "auto",
               encoded: EncodedDocs | None = None, show_progress: bool | None = False,
-              expected_size: int | None = None) -> "Collection":
+              expected_size: int | None = None, store_dtype: str | None = None) -> "Collection":
         """The one way to make a collection from records: the CLI, the service and the evaluation
         all call it. `auto` picks the index kind and the re-scoring precision from the size
         (`expected_size` when records will keep arriving after these)."""
         size = max(len(docs), expected_size or 0)
         kind = choose_kind(dense_kind, size)
         ivf_lists = max(64, min(4096, int(4 * size ** 0.5)))
-        out = cls(encoders, kind, name, choose_store_dtype(size), ivf_lists)
+        out = cls(encoders, kind, name, store_dtype or choose_store_dtype(size), ivf_lists)
         out.upsert(docs, encoded, show_progress)
         return out
 
