@@ -100,15 +100,70 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class FeedbackRow(Base):
-    __tablename__ = "feedback"
+class User(Base):
+    """A person who logs in with e-mail (or username) and password; role and agency as API keys have."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    innovator_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A login session; the cookie holds the token, the database only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class LoginFailure(Base):
+    """One failed login, per login name and client address: the rate limiter counts these."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(254), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class StaffInvitation(Base):
+    """An admin's invitation for a person to join an agency (or as admin); single use, expiring."""
+
+    __tablename__ = "staff_invitations"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    login: Mapped[str] = mapped_column(String(254))
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class EngagementEvent(Base):
+    """One step between a challenge and an innovator: invited (agency), interested (innovator, with a
+    proposal in `note`), shortlisted / accepted / declined. The pair's state is its latest event not
+    undone; undo marks an event `undone_at` (history is never deleted)."""
+
+    __tablename__ = "engagement_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     challenge_id: Mapped[str] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     innovator_id: Mapped[str] = mapped_column(String(128), index=True)
-    decision: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class SavedSearchRow(Base):

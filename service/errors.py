@@ -1,35 +1,69 @@
-"""One error type for the service: a stable code, a message, the offending field, an HTTP status."""
+"""One error type for the service: a stable code, a message, the offending fields, an HTTP status.
+
+A `ServiceError` carries every invalid field (`errors`), each with a machine type and its context,
+so the JSON API can list them all and the web pages can say the same in Thai or English
+(service.i18n.field_message) next to the field that is wrong.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input: where (dotted path, '' for the whole body), what (pydantic-style type),
+    an English message, and the context a translation needs (limits, accepted values)."""
+
+    field: str
+    type: str
+    message: str
+    ctx: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["ctx"] = {k: v if isinstance(v, (str, int, float, bool, list, type(None))) else str(v)
+                       for k, v in self.ctx.items()}
+        return body
+
 
 class ServiceError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.field = field
+        self.errors = list(errors or [])
+        self.field = field if field is not None else (self.errors[0].field or None if self.errors else None)
+        self.key = key
+        """Message-catalogue key (service.i18n) for pages; None: derived from `code`."""
+        self.params = dict(params or {})
 
     def payload(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        return {"error": {"code": self.code, "message": self.message, "field": self.field,
+                          "errors": [e.payload() for e in self.errors]}}
 
 
 def not_found(kind: str, key: str) -> ServiceError:
-    return ServiceError(404, "not_found", f"unknown {kind} id {key!r}", "id")
+    return ServiceError(404, "not_found", f"unknown {kind} id {key!r}", "id", key="err_not_found",
+                        params={"kind": kind, "id": key})
 
 
 def forbidden(message: str) -> ServiceError:
-    return ServiceError(403, "forbidden", message)
+    return ServiceError(403, "forbidden", message, key="err_forbidden")
 
 
-def unauthorized(message: str = "this action needs an API key (header X-API-Key)") -> ServiceError:
-    return ServiceError(401, "unauthorized", message)
+def unauthorized(message: str = "this action needs a login or an API key (header X-API-Key)") -> ServiceError:
+    return ServiceError(401, "unauthorized", message, key="err_unauthorized")
 
 
 def conflict(kind: str, key: str) -> ServiceError:
-    return ServiceError(409, "conflict", f"{kind} id {key!r} already exists", "id")
+    return ServiceError(409, "conflict", f"{kind} id {key!r} already exists", "id", key="err_conflict",
+                        params={"kind": kind, "id": key})
 
 
-def invalid(message: str, field: str | None = None) -> ServiceError:
-    return ServiceError(422, "invalid", message, field)
+def invalid(message: str, field: str | None = None, type: str = "value_error", **ctx: Any) -> ServiceError:
+    """A 422 for one field, listed in `errors` like a schema error."""
+    return ServiceError(422, "invalid", message, field, errors=[FieldError(field or "", type, message, ctx)])
