@@ -16,7 +16,7 @@ from service.auth import Actor
 from service.deps import get_actor, get_index, get_session
 from service.errors import invalid
 from service.indexing import IndexService
-from service.schemas import AgencyRequest, FeedbackRequest, KeyRequest, SavedSearchRequest, SearchRequest, SimilarRequest
+from service.schemas import AgencyRequest, EngagementRequest, FeedbackRequest, KeyRequest, SavedSearchRequest, SearchRequest, SimilarRequest
 
 router = APIRouter(prefix="/v1")
 
@@ -135,7 +135,40 @@ def feedback(challenge_id: str, body: FeedbackRequest, session: Session = Depend
 
 @router.get("/challenges/{challenge_id}/feedback", tags=["matching"])
 def list_feedback(challenge_id: str, session: Session = Depends(get_session), actor: Actor = Depends(get_actor)) -> Record:
-    return ops.list_feedback(session, actor, challenge_id)
+    """The pair history of a challenge (same as /engagements; kept for the first API's clients)."""
+    return ops.challenge_engagements(session, actor, challenge_id)
+
+
+@router.post("/challenges/{challenge_id}/engagements", status_code=201, tags=["engagements"])
+def engage(challenge_id: str, body: EngagementRequest, session: Session = Depends(get_session),
+           actor: Actor = Depends(get_actor)) -> Record:
+    """Agency: invite / shortlist / accept / decline an innovator. Innovator: interested (with a proposal
+    in `note`) or declined; `innovator_id` defaults to the innovator's own profile."""
+    actor.require("agency", "admin", "innovator")
+    innovator_id = body.innovator_id or actor.innovator_id
+    if not innovator_id:
+        raise invalid("innovator_id is required", "innovator_id", "missing")
+    return ops.engage(session, actor, challenge_id, innovator_id, body.state, body.note)
+
+
+@router.get("/challenges/{challenge_id}/engagements", tags=["engagements"])
+def challenge_engagements(challenge_id: str, session: Session = Depends(get_session),
+                          actor: Actor = Depends(get_actor)) -> Record:
+    return ops.challenge_engagements(session, actor, challenge_id)
+
+
+@router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo", tags=["engagements"])
+def undo_engagement(challenge_id: str, innovator_id: str, session: Session = Depends(get_session),
+                    actor: Actor = Depends(get_actor)) -> Record:
+    """Undo the pair's latest step, if the caller's side made it."""
+    actor.require("agency", "admin", "innovator")
+    return ops.undo_engagement(session, actor, challenge_id, innovator_id)
+
+
+@router.get("/innovators/{innovator_id}/engagements", tags=["engagements"])
+def innovator_engagements(innovator_id: str, session: Session = Depends(get_session),
+                          actor: Actor = Depends(get_actor)) -> Record:
+    return ops.innovator_engagements(session, actor, innovator_id)
 
 
 @router.get("/feedback/export", tags=["matching"], response_class=PlainTextResponse)

@@ -25,6 +25,9 @@ class Actor:
     agency_id: str | None = None
     innovator_id: str | None = None
     key_id: int | None = None
+    user_id: int | None = None
+    name: str | None = None
+    """How this actor is shown to people (a person's display name, or the API key's label)."""
 
     @property
     def is_admin(self) -> bool:
@@ -34,6 +37,9 @@ class Actor:
     def viewer(self) -> Viewer:
         """This actor as matcher.policy sees it (what it may see, nothing else)."""
         return Viewer(is_admin=self.is_admin, agency_id=self.agency_id if self.role == "agency" else None)
+
+    def display_name(self) -> str:
+        return self.name or self.label()
 
     def label(self) -> str:
         who = self.agency_id or self.innovator_id or ""
@@ -78,4 +84,4 @@ def actor_for(session: Session, key: str | None) -> Actor:
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked.is_(False)))
     if row is None:
         raise unauthorized("unknown or revoked API key")
-    return Actor(row.role, row.agency_id, row.innovator_id, row.id)
+    return Actor(row.role, row.agency_id, row.innovator_id, row.id, name=row.label or None)

@@ -23,13 +23,12 @@ from matcher.policy import may_see_challenge
 from matcher.records import Challenge, Innovator
 
 from service.auth import Actor, create_key
-from service.db import Agency, ApiKey, ChallengeRow, FeedbackRow, InnovatorRow, SavedSearchRow
+from service import engagements
+from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow
 from service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from service.indexing import IndexService
 from service.writes import delete_record, save_record
 
-DECISIONS = ("shortlist", "accept", "reject")
-DECISION_GRADE = {"accept": 2, "shortlist": 1, "reject": 0}
 
 
 def _now() -> datetime:
@@ -155,14 +154,14 @@ def similar_challenges(session: Session, index: IndexService, actor: Actor, text
 
 # --- matching and feedback ------------------------------------------------------------------
 
-def latest_decisions(session: Session, challenge_id: str) -> dict[str, str]:
-    rows = session.scalars(select(FeedbackRow).where(FeedbackRow.challenge_id == challenge_id)
-                           .order_by(FeedbackRow.created_at, FeedbackRow.id))
-    return {r.innovator_id: r.decision for r in rows}
+def latest_states(session: Session, challenge_id: str) -> dict[str, str]:
+    """innovator id -> the pair's current engagement state, for one challenge."""
+    return {i: row.state for (_c, i), row in engagements.states(session, challenge_id=challenge_id).items()}
 
 
-def hits_payload(hits: list[Hit], decisions: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return [h.to_dict(decision=(decisions or {}).get(h.key)) for h in hits]
+def hits_payload(hits: list[Hit], states: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Hits as JSON; `states` (innovator id -> engagement state) adds each suggestion's state."""
+    return [h.to_dict(state=(states or {}).get(h.key)) for h in hits]
 
 
 def retrieval_config(mode: str | None) -> RetrievalConfig | None:
@@ -176,53 +175,66 @@ def retrieval_config(mode: str | None) -> RetrievalConfig | None:
 def match_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str, k: int = 10,
                     mode: str | None = None, filters: Filters | None = None,
                     include_weak: bool = False) -> list[dict[str, Any]]:
-    """Ranked innovators for the agency's own challenge; rejected ones are never suggested again."""
+    """Ranked innovators for the agency's own challenge; ones the agency declined are not suggested again."""
     owned_challenge(session, actor, challenge_id)
-    decisions = latest_decisions(session, challenge_id)
-    rejected = [i for i, d in decisions.items() if d == "reject"]
+    current = engagements.states(session, challenge_id=challenge_id)
+    declined = [i for (_c, i), row in current.items() if row.state == "declined" and row.actor_role != "innovator"]
     try:
-        hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=rejected,
+        hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=declined,
                                                    floor=False if include_weak else None)
     except UnknownRecordError:
         raise being_indexed("challenge", challenge_id) from None
-    return hits_payload(hits, decisions)
+    return hits_payload(hits, {i: row.state for (_c, i), row in current.items()})
+
+
+def engage(session: Session, actor: Actor, challenge_id: str, innovator_id: str, state: str,
+           note: str = "") -> dict[str, Any]:
+    """Move a pair: the owning agency invites or decides; an innovator shows interest or declines."""
+    if actor.role == "innovator":
+        challenge = load_challenge(session, actor, challenge_id)
+    else:
+        challenge = owned_challenge(session, actor, challenge_id)
+    return engagements.record(session, actor, challenge, innovator_id, state, note)
+
+
+def undo_engagement(session: Session, actor: Actor, challenge_id: str, innovator_id: str) -> dict[str, Any]:
+    if actor.role == "innovator":
+        load_challenge(session, actor, challenge_id)
+    else:
+        owned_challenge(session, actor, challenge_id)
+    return engagements.undo(session, actor, challenge_id, innovator_id)
+
+
+def challenge_engagements(session: Session, actor: Actor, challenge_id: str) -> dict[str, Any]:
+    """The owning agency sees every pair of its challenge; an innovator only its own."""
+    if actor.role == "innovator":
+        load_challenge(session, actor, challenge_id)
+        data = engagements.history(session, challenge_id=challenge_id, innovator_id=actor.innovator_id)
+    else:
+        owned_challenge(session, actor, challenge_id)
+        data = engagements.history(session, challenge_id=challenge_id)
+    return {"data": data, "count": len(data)}
+
+
+def innovator_engagements(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
+    owned_innovator(session, actor, innovator_id)
+    data = engagements.history(session, innovator_id=innovator_id)
+    return {"data": data, "count": len(data)}
 
 
 def record_feedback(session: Session, actor: Actor, challenge_id: str, innovator_id: str, decision: str,
                     note: str = "") -> dict[str, Any]:
-    owned_challenge(session, actor, challenge_id)
-    if decision not in DECISIONS:
-        raise invalid(f"decision must be one of {', '.join(DECISIONS)}", "decision")
-    if session.get(InnovatorRow, innovator_id) is None:
-        raise not_found("innovator", innovator_id)
-    row = FeedbackRow(challenge_id=challenge_id, innovator_id=innovator_id, decision=decision, note=note,
-                      actor=actor.label(), created_at=_now())
-    session.add(row)
-    session.commit()
-    return feedback_public(row)
-
-
-def feedback_public(row: FeedbackRow) -> dict[str, Any]:
-    return {"id": row.id, "challenge_id": row.challenge_id, "innovator_id": row.innovator_id, "decision": row.decision,
-            "note": row.note, "actor": row.actor, "created_at": row.created_at.isoformat()}
-
-
-def list_feedback(session: Session, actor: Actor, challenge_id: str) -> dict[str, Any]:
-    owned_challenge(session, actor, challenge_id)
-    rows = list(session.scalars(select(FeedbackRow).where(FeedbackRow.challenge_id == challenge_id)
-                                .order_by(FeedbackRow.created_at, FeedbackRow.id)))
-    return {"data": [feedback_public(r) for r in rows], "count": len(rows)}
+    """The first API's decisions (shortlist / accept / reject), recorded as engagement events."""
+    if decision not in engagements.LEGACY_DECISIONS:
+        raise invalid(f"decision must be one of {', '.join(engagements.LEGACY_DECISIONS)}", "decision",
+                      "literal_error", expected=list(engagements.LEGACY_DECISIONS))
+    return engage(session, actor, challenge_id, innovator_id, engagements.LEGACY_DECISIONS[decision], note)
 
 
 def export_pairs_tsv(session: Session, actor: Actor) -> str:
-    """Latest decision per pair as graded labeled pairs (accept 2, shortlist 1, reject 0) for training."""
+    """Latest agency decision per pair as graded labeled pairs (accepted 2, shortlisted 1, declined 0)."""
     actor.require("admin")
-    latest: dict[tuple[str, str], str] = {}
-    for r in session.scalars(select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id)):
-        latest[(r.challenge_id, r.innovator_id)] = r.decision
-    lines = ["challenge_id\tinnovator_id\tgrade\tsplit"]
-    lines += [f"{c}\t{i}\t{DECISION_GRADE[d]}\ttrain" for (c, i), d in sorted(latest.items())]
-    return "\n".join(lines) + "\n"
+    return engagements.pairs_tsv(session)
 
 
 # --- innovators -----------------------------------------------------------------------------
@@ -357,12 +369,12 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
 def hits_csv(hits: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["rank", "id", "title", "fit", "band", "language", "decision", "cross_lingual", "shared_terms",
+    writer.writerow(["rank", "id", "title", "fit", "band", "language", "state", "cross_lingual", "shared_terms",
                      "why_en", "why_th"])
     for h in hits:
         why = h["explanation"]
         writer.writerow([h["rank"], h["id"], h["title"], "" if h.get("fit") is None else h["fit"], h.get("band") or "",
-                         h["language"], h.get("decision") or "",
+                         h["language"], h.get("state") or "",
                          why.get("cross_lingual"), " ".join(why.get("shared_terms", [])),
                          why.get("summary", {}).get("en", ""), why.get("summary", {}).get("th", "")])
     return buffer.getvalue()

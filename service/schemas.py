@@ -33,6 +33,12 @@ class FeedbackRequest(_Body):
     note: str = Field(default="", max_length=2000)
 
 
+class EngagementRequest(_Body):
+    innovator_id: str | None = Field(default=None, min_length=1, max_length=128)
+    state: Literal["invited", "interested", "shortlisted", "accepted", "declined"]
+    note: str = Field(default="", max_length=2000, description="A note, or the proposal with an interest")
+
+
 class SavedSearchRequest(_Body):
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     filters: Filters = Field(default_factory=Filters)

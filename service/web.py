@@ -137,7 +137,7 @@ def challenge_page(request: Request, challenge_id: str, session: Session = Depen
         return error_page(request, actor, exc)
     suggestions = feedback = None
     if actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id):
-        feedback = ops.list_feedback(session, actor, challenge_id)["data"]
+        feedback = ops.challenge_engagements(session, actor, challenge_id)["data"]
         if index.ready:
             suggestions = ops.match_challenge(session, index, actor, challenge_id, 10)
     return render(request, "challenge.html", actor, challenge=ops.challenge_public(row), suggestions=suggestions,

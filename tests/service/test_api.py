@@ -80,12 +80,12 @@ def test_feedback_rejected_never_suggested_again_and_export(service_env, small_r
     for innovator, decision in ((rejected, "reject"), (accepted, "accept")):
         r = client.post(f"/v1/challenges/{cid}/feedback", json={"innovator_id": innovator, "decision": decision,
                                                                  "note": "ทดสอบ"}, headers=headers)
-        assert r.status_code == 201 and r.json()["actor"].startswith("agency:ag-env")
+        assert r.status_code == 201 and r.json()["by_side"] == "agency" and "ag-env" in r.json()["by"]
     after = client.get(f"/v1/challenges/{cid}/matches", params={"k": 60}, headers=headers).json()["data"]
     assert rejected not in [m["id"] for m in after]
-    assert {m["id"]: m["decision"] for m in after}[accepted] == "accept"
+    assert {m["id"]: m["state"] for m in after}[accepted] == "accepted"
     log = client.get(f"/v1/challenges/{cid}/feedback", headers=headers).json()
-    assert [f["decision"] for f in log["data"]][-2:] == ["reject", "accept"]
+    assert [f["state"] for f in log["data"]][-2:] == ["declined", "accepted"]
     bad = client.post(f"/v1/challenges/{cid}/feedback", json={"innovator_id": "nobody", "decision": "accept"}, headers=headers)
     assert bad.status_code == 404
     assert client.get("/v1/feedback/export", headers=headers).status_code == 403

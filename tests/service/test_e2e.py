@@ -36,5 +36,5 @@ def test_post_match_and_feedback_over_http(server, small_records):
                        headers={"X-API-Key": key})
         assert fb.status_code == 201
         again = http.get(f"/v1/challenges/{challenge['id']}/matches", params={"k": 5}, headers={"X-API-Key": key}).json()
-        assert {m["id"]: m["decision"] for m in again["data"]}[top] == "shortlist"
+        assert {m["id"]: m["state"] for m in again["data"]}[top] == "shortlisted"
         assert http.get("/docs").status_code == 200 and "ศูนย์นวัตกรรม" in http.get("/?lang=th").text
