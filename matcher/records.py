@@ -97,6 +97,17 @@ class Contact(_Record):
     line_id: Annotated[str, Field(max_length=60)] | None = None
 
 
+class Evidence(_Record):
+    """What a challenge drafted from citizen complaints is based on (shown on the challenge page)."""
+
+    count: int = Field(ge=1, description="Number of citizen complaints")
+    complaint_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list, max_length=5000)
+    districts: list[Annotated[str, AfterValidator(lambda v: taxonomy.resolve("district", v))]] = Field(default_factory=list)
+    months: dict[Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")], int] = Field(
+        default_factory=dict, description="Complaints per month (YYYY-MM, Bangkok time)")
+    draft_id: str | None = Field(default=None, max_length=200)
+
+
 class Challenge(_Record):
     """A pain point posted by a BMA agency or district office."""
 
@@ -115,6 +126,7 @@ class Challenge(_Record):
     budget_min_thb: float | None = Field(default=None, ge=0)
     budget_max_thb: float | None = Field(default=None, ge=0)
     contact: Contact | None = None
+    evidence: Evidence | None = Field(default=None, description="Citizen complaints this challenge was drafted from")
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
 
