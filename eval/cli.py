@@ -83,12 +83,19 @@ def evaluate(
     main = build_config(mode, encoder, lexical_weight, fusion, rrf_k, language_aware)
     configs: dict[str, Any] = {"evaluated": main}
     configs.update({name: registry[name] for name in config or []})
-    evaluation = evaluate_configs(dataset, configs, settings.cache_dir, k, progress, split)
+    from eval.datasets import load_dataset
+    from eval.evaluation import evaluate as evaluate_dataset
+    from eval.exposure import compare_fairness, with_counterpart
+
+    loaded = load_dataset(dataset, split)
+    evaluation = evaluate_dataset(loaded, with_counterpart(configs, loaded), settings.cache_dir, k, progress)
+    fairness = compare_fairness(evaluation)  # None without innovator kinds (a BEIR folder)
     ds = evaluation.dataset
     out = out or Path("runs") / f"{ds.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     main_result = evaluation.results["evaluated"]
-    (out / "metrics.json").write_text(json.dumps(main_result.metrics, indent=2), encoding="utf-8")
+    exposure = {"exposure": fairness.to_dict()} if fairness else {}
+    (out / "metrics.json").write_text(json.dumps({**main_result.metrics, **exposure}, indent=2), encoding="utf-8")
     header = {"dataset": dataset, "queries": str(len(ds.queries)), "documents": str(len(ds.docs)),
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
               "machine": machine_description(), "seconds": f"{evaluation.seconds:.1f}"}
@@ -103,6 +110,9 @@ def evaluate(
     if evaluation.comparison:
         (out / "comparison.json").write_text(json.dumps(evaluation.comparison, indent=2, default=str), encoding="utf-8")
     write_reports(out, ds.name, {n: r.metrics for n, r in evaluation.results.items()},
-                  {n: r.recall_curve for n, r in evaluation.results.items()}, evaluation.comparison, header)
+                  {n: r.recall_curve for n, r in evaluation.results.items()}, evaluation.comparison, header,
+                  [fairness.to_markdown()] if fairness else [])
     summary = {m: round(v, 4) for m, v in main_result.metrics.items() if isinstance(v, float)}
+    if fairness:
+        summary["exposure"] = fairness.summary()
     print_json({"dataset": ds.name, "out": str(out), **summary})

@@ -17,12 +17,14 @@ def _dense(*encoders: str) -> RetrievalConfig:
 def named_configs() -> dict[str, RetrievalConfig | None]:
     """Name -> configuration; None marks the TF-IDF baseline, which is not a matcher configuration."""
     default = RetrievalConfig()
-    previous = default.model_copy(update={"hubness_k": 0, "bridge_weight": 0.0, "lexical_weight": 0.5})
+    previous = default.model_copy(update={"hubness_k": 0, "bridge_weight": 0.0, "lexical_weight": 0.5,
+                                          "fair_exposure": False})
     return {
         "default (hybrid)": default,
         "previous default (2026-11)": previous,
         "default without CSLS": default.model_copy(update={"hubness_k": 0}),
         "default without bridge": default.model_copy(update={"bridge_weight": 0.0}),
+        "default without fair exposure": default.model_copy(update={"fair_exposure": False}),
         "bm25": RetrievalConfig(mode="lexical"),
         TFIDF: None,
         "e5-small": _dense("e5-small"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,8 @@ def plot_all(out_dir: Path, results: Mapping[str, Mapping[str, Any]], recall_cur
 
 def write_reports(out_dir: Path, dataset: str, results: Mapping[str, Mapping[str, Any]],
                   recall_curves: Mapping[str, Mapping[int, float]], comparison: Mapping[str, Any] | None,
-                  header: Mapping[str, str]) -> None:
+                  header: Mapping[str, str], sections: Sequence[str] = ()) -> None:
+    """`sections`: further Markdown blocks rendered by their owners (e.g. the exposure comparison)."""
     plots = plot_all(out_dir, results, recall_curves)
     first_name = next(iter(results))
     md = [f"# Evaluation: {dataset}", ""]
@@ -101,6 +102,8 @@ def write_reports(out_dir: Path, dataset: str, results: Mapping[str, Mapping[str
     if comparison:
         md += ["## Paired significance (Student's t, p < 0.05, seed 42)", "", "```",
                json.dumps(comparison, indent=1, default=str)[:6000], "```", ""]
+    for section in sections:
+        md += [section, ""]
     md += [f"![{p}]({p})" for p in plots]
     (out_dir / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     body = "".join(f"<pre>{html.escape(line)}</pre>" if line.startswith("|") else f"<p>{html.escape(line)}</p>"

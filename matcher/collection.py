@@ -389,13 +389,25 @@ class Collection:
         out[top] = floor + (learned - learned.min())
         return out
 
+    def _fair(self, pool: list[str], config: RetrievalConfig, final: np.ndarray) -> np.ndarray:
+        """The community-group floor of `matcher.fair` when the configuration asks for it (a no-op
+        for documents without an innovator kind)."""
+        if not config.fair_exposure:
+            return final
+        from matcher.fair import fair_scores, protected_mask
+
+        kinds = [self.docs[key].facets.get("kind") for key in pool]
+        if not any(kinds):
+            return final
+        return fair_scores(final, protected_mask(kinds), config.fair_margin, config.fair_alpha)
+
     def _search(self, query: Query, k: int, config: RetrievalConfig, filters: Filters | None, exclude: set[str],
                 explain: bool) -> list[Hit]:
         scored = self._score_pool(query, k, config, filters, exclude)
         if scored is None:
             return []
         pool, components, fused = scored.pool, scored.components, scored.fused
-        final = self._order(query, config, scored)
+        final = self._fair(pool, config, self._order(query, config, scored))
         top = np.argsort(-final, kind="stable")[:k]
         raw = {**scored.cosines, **{c.name: c.scores for c in components if c.lexical}, "fused": fused.scores}
         hits = []

@@ -7,12 +7,22 @@ benchmarks (see README, "Choosing the default"); `matcher serve`, `matcher match
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["zscore", "rrf"]
+ORDER_ONLY_FIELDS = ("fair_exposure", "fair_alpha", "fair_margin")
+"""Settings applied after fusion (they move hits, never change a hit's component scores)."""
+
+
+def scoring_identity(dumped: Mapping[str, Any]) -> dict[str, Any]:
+    """What decides the component and fused scores of a hit, from a dumped configuration (live or
+    stored with a fit model or a learned ranker): the order-only fields are left out, so switching
+    them (or a model stored before they existed) keeps the shipped models usable."""
+    return {k: v for k, v in dumped.items() if k not in ORDER_ONLY_FIELDS}
 
 
 class DenseComponent(BaseModel):
@@ -45,6 +55,11 @@ class RetrievalConfig(BaseModel):
     rerank_depth: int = Field(default=50, ge=1, le=1000)
     pool_size: int = Field(default=200, ge=10, le=10_000)
     exhaustive_below: int = Field(default=2000, ge=0)
+    fair_exposure: bool = Field(default=True, description="Floor for community groups in the top 10 (matcher.fair; "
+                                                          "on: its measured test cost is within 0.01 nDCG@10, eval/EXPOSURE.md)")
+    fair_alpha: float = Field(default=0.4, gt=0, lt=1, description="FA*IR significance of the floor (higher: stricter)")
+    fair_margin: float = Field(default=0.25, ge=0, description="Largest score deficit, in standard deviations of the "
+                                                              "pool's scores, a promoted candidate may overcome")
 
     @property
     def encoder_ids(self) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from matcher.collection import Collection, Hit, IndexDoc, Query
-from matcher.config import RetrievalConfig
+from matcher.config import RetrievalConfig, scoring_identity
 from matcher.encoders import Encoder, get_encoder
 from matcher.filters import Filters
 from matcher.fit import FitModel, band, pair_features, shipped_model
@@ -139,7 +139,8 @@ class MatchEngine:
     def fit_model(self, config: RetrievalConfig) -> FitModel | None:
         """The shipped fit model when it was fitted for this configuration and these encoders."""
         model = shipped_model()
-        if model is None or model.fitted_on.get("config") != config.model_dump(mode="json"):
+        if model is None or scoring_identity(model.fitted_on.get("config") or {}) != \
+                scoring_identity(config.model_dump(mode="json")):
             return None
         fingerprints = {eid: enc.fingerprint for eid, enc in self.encoders.items()}
         return model if model.usable_with(fingerprints) else None

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from matcher.config import scoring_identity
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MODEL_FILE = DATA_DIR / "ranker.txt"
 META_FILE = DATA_DIR / "ranker.json"
@@ -75,8 +77,8 @@ class Reranker:
         return np.asarray(self.booster.predict(features), dtype=np.float64)
 
     def usable_with(self, fingerprints: Mapping[str, str], config: Mapping[str, Any]) -> bool:
-        base = {k: v for k, v in config.items() if k not in ("rerank", "rerank_depth")}
-        mine = {k: v for k, v in self.config.items() if k not in ("rerank", "rerank_depth")}
+        base = {k: v for k, v in scoring_identity(config).items() if k not in ("rerank", "rerank_depth")}
+        mine = {k: v for k, v in scoring_identity(self.config).items() if k not in ("rerank", "rerank_depth")}
         return base == mine and all(fingerprints.get(e) == fp for e, fp in self.fingerprints.items())
 
     def save(self, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE, extra: dict[str, Any] | None = None) -> None:
