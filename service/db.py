@@ -230,3 +230,19 @@ def migrate(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class ComplaintRow(Base):
+    """A citizen complaint imported as evidence of demand (Traffy Fondue or a mapped CSV); the text is
+    kept verbatim for quoting, the district as a taxonomy key when the raw name resolves."""
+
+    __tablename__ = "complaints"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    district: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    district_raw: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    state: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
