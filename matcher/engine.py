@@ -22,6 +22,7 @@ from matcher.filters import Filters
 from matcher.fit import FitModel, band, pair_features, shipped_model
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
 from matcher.policy import ANYONE, Viewer, may_see_facets, open_unless_asked
+from matcher.solutions import MatchedSolution, SolutionMatcher
 from matcher.text import has_content
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class MatchEngine:
         self.config = config or RetrievalConfig()
         self.cache_dir = cache_dir
         self.dense_kind = dense_kind
+        self._solutions: SolutionMatcher | None = None
         self._encoders: dict[str, Encoder] | None = None
         self._collections: dict[str, Collection] = {}
         self.apply_floor = True
@@ -202,6 +204,21 @@ class MatchEngine:
         collection = self.collection("challenges")
         query = collection.text_queries([text], self._encoder_ids(config))[0]
         return collection.search(query, k, config, None, self.hidden_challenges(viewer))
+
+    def matched_solutions(self, solution_lists: Sequence[Sequence], *, challenge_id: str | None = None,
+                          text: str | None = None) -> list[MatchedSolution | None]:
+        """For suggested innovators (their `solutions` lists, in hit order), the solution that answers
+        the stored challenge `challenge_id`, or the free `text`, best (see matcher.solutions)."""
+        eid = next((e for e in self.encoders if e.startswith("use")), next(iter(self.encoders)))
+        if challenge_id is not None:
+            if challenge_id not in self.collection("challenges"):
+                raise UnknownRecordError("challenges", challenge_id)
+            vector = self.collection("challenges").query_for(challenge_id, [eid]).vectors[eid]
+        else:
+            vector = self.collection("innovators").text_queries([text or ""], [eid])[0].vectors[eid]
+        if self._solutions is None or self._solutions.encoder is not self.encoders[eid]:
+            self._solutions = SolutionMatcher(self.encoders[eid])
+        return self._solutions.best(vector, solution_lists)
 
     def _encoder_ids(self, config: RetrievalConfig) -> list[str]:
         if config.mode == "lexical":

@@ -32,6 +32,12 @@ def may_see_challenge(viewer: Viewer, confidential: bool, agency_id: str | None)
     return not confidential or viewer.is_admin or (viewer.agency_id is not None and viewer.agency_id == agency_id)
 
 
+def may_see_contact(viewer: Viewer, share_contact: bool, is_owner: bool = False) -> bool:
+    """An innovator's contact details: to the innovator itself always; to agency staff and
+    administrators (those it may be suggested to) only when it chose to share them; never to the public."""
+    return is_owner or (share_contact and (viewer.is_admin or viewer.agency_id is not None))
+
+
 def may_see_facets(viewer: Viewer, facets: Mapping[str, Any]) -> bool:
     return may_see_challenge(viewer, bool(facets.get("confidential")), facets.get("agency_id"))
 

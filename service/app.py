@@ -10,18 +10,19 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import ServiceSettings, get_service_settings
 from service.changes import Sessions
 from service.db import make_engine, migrate
-from service.errors import ServiceError
+from service.errors import FieldError, ServiceError, field_errors, invalid_fields
 from service.indexing import IndexService
+from service.responses import error_response
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+DOCS_ASSETS = "/docs-assets"
 
 
 class Metrics:
@@ -46,9 +47,77 @@ class Metrics:
                                for r, v in self.latencies.items() if v}}
 
 
-def _field_of(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts)
+JSON_TYPES = ("application/json", "+json")
+
+
+async def body_problem(request: Request, max_bytes: int) -> ServiceError | None:
+    """A 413 for a body over `max_bytes` (declared or sent), a 400 for a JSON body that is not UTF-8
+    (naming the first bad byte and its position); None when the body is fine."""
+    declared = request.headers.get("content-length")
+    too_large = ServiceError(413, "too_large", f"request body over {max_bytes} bytes",
+                             errors=[FieldError("", "too_large", f"request body over {max_bytes} bytes",
+                                                {"max_bytes": max_bytes})])
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        return too_large
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    body = await request.body()
+    if len(body) > max_bytes:
+        return too_large
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and media.endswith(JSON_TYPES):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"request body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at position {exc.start})"
+            return ServiceError(400, "bad_request", message, "", errors=[FieldError(
+                "", "utf8_invalid", message, {"position": exc.start, "byte": f"0x{body[exc.start]:02x}"})])
+    return None
+
+
+def request_error(exc: RequestValidationError) -> ServiceError:
+    """FastAPI's validation errors as one ServiceError listing every invalid field (a 422), or a 400
+    for a body that is not JSON (line and column named, field '')."""
+    errors = field_errors(exc.errors(), document=exc.body if isinstance(exc.body, (str, bytes)) else None)
+    malformed = [e for e in errors if e.type == "json_invalid"]
+    if malformed:
+        return ServiceError(400, "bad_request", malformed[0].message, "", errors=malformed)
+    return invalid_fields(errors)
+
+
+def add_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from the assets the fastapi-offline package ships: nothing is
+    fetched from a CDN, so the docs work on a machine without internet."""
+    try:
+        import fastapi_offline
+    except ImportError:
+        raise ImportError("the API docs need fastapi-offline: pip install 'bic-matcher[service]'") from None
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.responses import HTMLResponse
+
+    assets = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+    title = app.title
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title=f"{title} - API",
+                                   swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+                                   oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url)
+
+    @app.get(app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{title} - API reference",
+                              redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -78,52 +147,44 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             index.stop()
             engine.dispose()
 
+    from service.schemas import ERROR_RESPONSES
+
     app = FastAPI(title="Bangkok Innovation Center matcher", version="1.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", responses=ERROR_RESPONSES)
     app.state.metrics = Metrics()
+    add_docs(app)
 
     @app.middleware("http")
     async def limit_and_measure(request: Request, call_next):
         start = time.perf_counter()
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            response = JSONResponse(ServiceError(413, "too_large", f"request body over {settings.max_body_bytes} bytes").payload(),
-                                    status_code=413)
-        else:
-            if request.method in ("POST", "PUT", "PATCH"):
-                body = await request.body()
-                if len(body) > settings.max_body_bytes:
-                    response = JSONResponse(ServiceError(413, "too_large", f"request body over {settings.max_body_bytes} bytes").payload(),
-                                            status_code=413)
-                    app.state.metrics.observe(request.url.path, 413, (time.perf_counter() - start) * 1000)
-                    return response
-            response = await call_next(request)
+        problem = await body_problem(request, settings.max_body_bytes)
+        response = error_response(request, problem) if problem else await call_next(request)
         route = request.scope.get("route")
         app.state.metrics.observe(getattr(route, "path", "unmatched"), response.status_code,
                                   (time.perf_counter() - start) * 1000)
         return response
 
     @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, exc: ServiceError):
-        return JSONResponse(exc.payload(), status_code=exc.status)
+    async def service_error(request: Request, exc: ServiceError):
+        return error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException):
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse(ServiceError(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)).payload(),
-                            status_code=exc.status_code)
+        return error_response(request, ServiceError(exc.status_code, codes.get(exc.status_code, "http_error"),
+                                                    str(exc.detail)))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        field = _field_of(first.get("loc", ()))
-        message = f"{field}: {first['msg']}" if field else first["msg"]
-        return JSONResponse(ServiceError(422, "invalid", message, field or None).payload(), status_code=422)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        return error_response(request, request_error(exc))
 
     from service.api import router as api_router
     from service.web import router as web_router
 
     app.include_router(api_router)
     app.include_router(web_router)
+    from service.web_accounts import router as accounts_router
+
+    app.include_router(accounts_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

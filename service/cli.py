@@ -35,12 +35,15 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     from service.app import create_app
     from service.changes import Sessions
     from service.db import make_engine, migrate
-    from service.seed import ensure_admin_key, seed_demo
+    from service.config import DEMO_PASSWORD
+    from service.seed import DEMO_ACCOUNTS, ensure_accounts, ensure_admin_key, seed_demo
 
     settings = _settings(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     typer.echo(f"serving on http://{host}:{port} with {workers} worker(s) (data in {settings.data_dir}, "
                f"database {settings.db_url.split('@')[-1]})")
+    if settings.wants_demo_accounts:
+        typer.echo(f"demo log-ins (password {DEMO_PASSWORD}): " + ", ".join(a[0] for a in DEMO_ACCOUNTS))
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         return
@@ -50,6 +53,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     with sessions.write() as session:
         if settings.seed_demo:
             seed_demo(session)
+        ensure_accounts(session, settings)
         if settings.bootstrap_admin_key:
             ensure_admin_key(session, settings.bootstrap_admin_key)
     engine.dispose()

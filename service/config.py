@@ -9,6 +9,8 @@ from pydantic import AliasChoices, Field, model_validator
 from matcher.settings import Settings
 
 PLACEHOLDER_SECRETS = {"changeme", "admin", "secret", "password", ""}
+DEMO_PASSWORD = "bic-demo-2026"
+"""The password of the demo log-ins (README); refused for real accounts in production."""
 
 
 class ServiceSettings(Settings):
@@ -17,6 +19,9 @@ class ServiceSettings(Settings):
     seed_demo: bool = Field(default=True, description="Load the bundled demo corpus into an empty database")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger request bodies get 413")
     bootstrap_admin_key: str | None = Field(default=None, description="Ensure an admin API key with this value exists")
+    bootstrap_admin_login: str | None = Field(default=None, description="Ensure an admin account with this login exists")
+    bootstrap_admin_password: str | None = Field(default=None, description="Password of that account (at least 10 characters)")
+    demo_accounts: bool = Field(default=True, description="With seed_demo in development: demo log-ins (see README)")
     poll_interval: float = Field(default=0.25, gt=0, le=60, description="Seconds between change-log polls")
     snapshot_interval: float = Field(default=60.0, ge=0, description="Seconds between index snapshots (0: only at shutdown)")
     relevance_floor: bool = Field(default=True, description="Hide suggestions under the fit model's relevance floor")
@@ -27,7 +32,18 @@ class ServiceSettings(Settings):
         key = self.bootstrap_admin_key
         if self.environment == "production" and key is not None and (key in PLACEHOLDER_SECRETS or len(key) < 24):
             raise ValueError("MATCHER_BOOTSTRAP_ADMIN_KEY is a placeholder or too short for production")
+        password = self.bootstrap_admin_password
+        if self.bootstrap_admin_login and not password:
+            raise ValueError("MATCHER_BOOTSTRAP_ADMIN_LOGIN needs MATCHER_BOOTSTRAP_ADMIN_PASSWORD")
+        if self.environment == "production" and password is not None and (password in PLACEHOLDER_SECRETS
+                                                                           or password == DEMO_PASSWORD):
+            raise ValueError("MATCHER_BOOTSTRAP_ADMIN_PASSWORD is a placeholder; choose a real one for production")
         return self
+
+    @property
+    def wants_demo_accounts(self) -> bool:
+        """Demo log-ins exist only for the bundled demo data, and never in production."""
+        return self.seed_demo and self.demo_accounts and self.environment != "production"
 
     @property
     def db_url(self) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, create_engine,
                         event)
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,6 +45,8 @@ class ChallengeRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agency_row: Mapped[Agency | None] = relationship(lazy="joined", viewonly=True)
+    """The posting agency (its Thai and English names are shown with the challenge)."""
 
 
 class InnovatorRow(Base):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from service.accounts import actor_for_session
 from service.auth import Actor, actor_for
+from service.errors import ServiceError
 from service.indexing import IndexService
 
-API_KEY_COOKIE = "bic_key"
+SESSION_COOKIE = "bic_session"
+CSRF_COOKIE = "bic_csrf"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -23,6 +28,28 @@ def get_index(request: Request) -> IndexService:
 
 
 def get_actor(request: Request, session: Session = Depends(get_session),
-              x_api_key: str | None = Header(default=None, description="API key")) -> Actor:
-    """The API key comes from the X-API-Key header (API) or the login cookie (web pages)."""
-    return actor_for(session, x_api_key or request.cookies.get(API_KEY_COOKIE))
+              x_api_key: str | None = Header(default=None, description="API key (integrations)"),
+              x_csrf_token: str | None = Header(default=None, description="CSRF token, for writes with a login cookie")
+              ) -> Actor:
+    """An API key in X-API-Key (integrations), else the person logged in through the browser.
+
+    A write authenticated by the login cookie must also carry the CSRF token (header X-CSRF-Token
+    equal to the bic_csrf cookie), so another site cannot make a logged-in browser write."""
+    if x_api_key:
+        return actor_for(session, x_api_key)
+    actor = actor_for_session(session, request.cookies.get(SESSION_COOKIE))
+    if actor.role and request.method not in SAFE_METHODS and \
+            (not x_csrf_token or x_csrf_token != request.cookies.get(CSRF_COOKIE)):
+        raise ServiceError(403, "csrf", "a write with a login cookie needs the X-CSRF-Token header", key="err_csrf")
+    return actor
+
+
+def web_actor(request: Request, session: Session = Depends(get_session)) -> Actor:
+    """The person logged in through the browser (pages never take API keys)."""
+    return actor_for_session(session, request.cookies.get(SESSION_COOKIE))
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+IndexDep = Annotated[IndexService, Depends(get_index)]
+ActorDep = Annotated[Actor, Depends(get_actor)]
+WebActorDep = Annotated[Actor, Depends(web_actor)]

@@ -187,14 +187,16 @@ class IndexService:
     # --- start-up ----------------------------------------------------------------------------
 
     def _bootstrap(self) -> None:
-        if self.settings.seed_demo:
-            from service.seed import seed_demo
+        from service.seed import ensure_accounts, seed_demo
 
-            self._set_progress("seeding the bundled corpus", 0, 0, force=True)
-            with self.sessions.write() as session:
-                added = seed_demo(session)
-            if added:
-                log.info("seeded %d bundled records", added)
+        self._set_progress("seeding the bundled corpus", 0, 0, force=True)
+        with self.sessions.write() as session:
+            added = seed_demo(session) if self.settings.seed_demo else 0
+            created = ensure_accounts(session, self.settings)
+        if added:
+            log.info("seeded %d bundled records", added)
+        if created:
+            log.info("created accounts: %s", ", ".join(created))
         self._set_progress("loading encoders", 0, 0, force=True)
         self.encoders()
         self._check_stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,16 +19,22 @@ from matcher.collection import Hit
 from matcher.config import RetrievalConfig
 from matcher.engine import Side, UnknownRecordError
 from matcher.filters import Filters
-from matcher.policy import may_see_challenge
+from matcher.policy import may_see_challenge, may_see_contact
 from matcher.records import Challenge, Innovator
 
 from service.auth import Actor, create_key
-from service import engagements
+from service import accounts, engagements, suggestions
 from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow
-from service.errors import ServiceError, conflict, forbidden, invalid, not_found
+from service.errors import ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
 from service.indexing import IndexService
+from service import queries
+from service.schemas import ChallengeQuery, InnovatorQuery
 from service.writes import delete_record, save_record
 
+
+
+NewAccount = tuple[str, str, str]
+"""(login, display name, password) of a person's account created with a profile."""
 
 
 def _now() -> datetime:
@@ -52,9 +58,8 @@ def being_indexed(kind: str, record_id: str) -> ServiceError:
 
 
 def validation_error(exc: ValidationError) -> ServiceError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
-    return invalid(f"{field}: {first['msg']}" if field else first["msg"], field)
+    """A record's (or a query's) pydantic errors as one 422 listing every invalid field."""
+    return from_pydantic(exc.errors())
 
 
 def _validate(model, data: dict[str, Any]):
@@ -70,7 +75,7 @@ def can_see_challenge(actor: Actor, row: ChallengeRow) -> bool:
     return may_see_challenge(actor.viewer, row.confidential, row.agency_id)
 
 
-def _owns_challenge(actor: Actor, row: ChallengeRow) -> bool:
+def owns_challenge(actor: Actor, row: ChallengeRow) -> bool:
     return actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id)
 
 
@@ -85,13 +90,17 @@ def load_challenge(session: Session, actor: Actor, challenge_id: str) -> Challen
 def owned_challenge(session: Session, actor: Actor, challenge_id: str) -> ChallengeRow:
     actor.require("agency", "admin")
     row = load_challenge(session, actor, challenge_id)
-    if not _owns_challenge(actor, row):
+    if not owns_challenge(actor, row):
         raise forbidden(f"challenge {challenge_id!r} belongs to another agency")
     return row
 
 
 def challenge_public(row: ChallengeRow) -> dict[str, Any]:
-    return {**row.data, "agency_id": row.agency_id}
+    """The stored record plus the posting agency's names in both languages."""
+    agency = row.agency_row
+    names = {"th": agency.name_th, "en": agency.name_en} if agency else {"th": row.data.get("agency", ""),
+                                                                         "en": row.data.get("agency", "")}
+    return {**row.data, "agency_id": row.agency_id, "agency_name": names}
 
 
 def _challenge_columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +119,9 @@ def create_challenge(session: Session, index: IndexService, actor: Actor, data: 
         raise invalid(f"unknown agency {agency_id!r}", "agency_id")
     for stamp in ("created_at", "updated_at"):
         data.pop(stamp, None)
+    agency = session.get(Agency, agency_id) if agency_id else None
+    if agency is not None:
+        data["agency"] = agency.name_th  # the posting agency is the account's, never a free field
     record: Challenge = _validate(Challenge, {**data, "agency_id": agency_id})
     stored = save_record(index, "challenges", record.id, lambda _old: record.model_dump(mode="json"), create=True,
                          columns=_challenge_columns)
@@ -121,7 +133,8 @@ def update_challenge(session: Session, index: IndexService, actor: Actor, challe
     row = owned_challenge(session, actor, challenge_id)
     if "id" in patch and patch["id"] != challenge_id:
         raise invalid("id cannot be changed", "id")
-    patch = {k: v for k, v in patch.items() if k not in ("created_at", "updated_at", "agency_id")}
+    fixed = ("created_at", "updated_at", "agency_id") + (("agency",) if row.agency_id else ())
+    patch = {k: v for k, v in patch.items() if k not in fixed}
 
     def build(old: dict[str, Any] | None) -> dict[str, Any]:
         merged = {**(old or {}), **patch, "agency_id": row.agency_id, "updated_at": _now().isoformat()}
@@ -135,16 +148,17 @@ def update_challenge(session: Session, index: IndexService, actor: Actor, challe
 
 def list_challenges(session: Session, actor: Actor, *, status: str | None = None, agency_id: str | None = None,
                     sector: str | None = None, theme: str | None = None, district: str | None = None,
-                    skip: int = 0, limit: int = 50) -> dict[str, Any]:
-    query = select(ChallengeRow).order_by(ChallengeRow.created_at.desc(), ChallengeRow.id)
-    if status:
-        query = query.where(ChallengeRow.status == status)
-    if agency_id:
-        query = query.where(ChallengeRow.agency_id == agency_id)
-    rows = [r for r in session.scalars(query) if can_see_challenge(actor, r)]
-    rows = [r for r in rows if (not sector or sector in r.data.get("sectors", []))
-            and (not theme or theme in r.data.get("themes", [])) and (not district or r.data.get("district") == district)]
-    return {"data": [challenge_public(r) for r in rows[skip:skip + limit]], "count": len(rows)}
+                    deadline_before: date | str | None = None, deadline_after: date | str | None = None,
+                    q: str | None = None, skip: int = 0, limit: int = 50) -> dict[str, Any]:
+    """The challenges `actor` may see, filtered, newest first, one page: {data, count, skip, limit}.
+    Values are checked like the API's query (service.schemas.ChallengeQuery): an unknown status,
+    sector, theme or district is a 422 naming the field; labels resolve to keys. Filtering, paging
+    and counting happen in the database (service.queries)."""
+    query = _validate(ChallengeQuery, {"status": status, "agency_id": agency_id, "sector": sector, "theme": theme,
+                                       "district": district, "deadline_before": deadline_before,
+                                       "deadline_after": deadline_after, "q": q, "skip": skip, "limit": limit})
+    rows, count = queries.challenge_page(session, actor.viewer, **query.model_dump())
+    return {"data": [challenge_public(r) for r in rows], "count": count, "skip": query.skip, "limit": query.limit}
 
 
 def similar_challenges(session: Session, index: IndexService, actor: Actor, text: str, k: int = 5) -> list[dict]:
@@ -184,7 +198,8 @@ def match_challenge(session: Session, index: IndexService, actor: Actor, challen
                                                    floor=False if include_weak else None)
     except UnknownRecordError:
         raise being_indexed("challenge", challenge_id) from None
-    return hits_payload(hits, {i: row.state for (_c, i), row in current.items()})
+    payload = hits_payload(hits, {i: row.state for (_c, i), row in current.items()})
+    return suggestions.innovator_cards(session, index.engine, payload, actor.viewer, challenge_id=challenge_id)
 
 
 def engage(session: Session, actor: Actor, challenge_id: str, innovator_id: str, state: str,
@@ -246,6 +261,15 @@ def load_innovator(session: Session, innovator_id: str) -> InnovatorRow:
     return row
 
 
+def innovator_public(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
+    """A profile as this actor may see it: the contact only where matcher.policy allows."""
+    data = dict(load_innovator(session, innovator_id).data)
+    if not may_see_contact(actor.viewer, bool(data.get("share_contact", True)),
+                           actor.is_admin or actor.innovator_id == innovator_id):
+        data["contact"] = None
+    return data
+
+
 def owned_innovator(session: Session, actor: Actor, innovator_id: str) -> InnovatorRow:
     actor.require("innovator", "admin")
     row = load_innovator(session, innovator_id)
@@ -254,19 +278,36 @@ def owned_innovator(session: Session, actor: Actor, innovator_id: str) -> Innova
     return row
 
 
-def register_innovator(session: Session, index: IndexService, actor: Actor, data: dict[str, Any]) -> tuple[dict, str]:
-    """Public registration: creates the profile and returns it with a new innovator API key (shown once)."""
+def register_innovator(session: Session, index: IndexService, actor: Actor, data: dict[str, Any],
+                       account: NewAccount | None = None) -> tuple[dict, str | None, int | None]:
+    """Public registration: the profile plus either a person's account (`account`: login, display
+    name, password; from the web page) or a new innovator API key (integrations; shown once).
+    Returns (record, api key or None, user id or None); the profile and its credential are written in
+    one transaction, and every invalid field of both is reported at once."""
     data = {k: v for k, v in data.items() if k not in ("created_at", "updated_at")}
-    record: Innovator = _validate(Innovator, data)
-    keys: list[str] = []
+    errors = list(accounts.account_errors(*account)) if account else []
+    try:
+        record: Innovator = Innovator.model_validate(data)
+    except ValidationError as exc:
+        raise ServiceError(422, "invalid", "invalid registration", errors=errors + validation_error(exc).errors) from None
+    if errors:
+        raise ServiceError(422, "invalid", "invalid account", errors=errors)
+    if account:
+        accounts.check_login_free(session, account[0])
+    credentials: list[Any] = []
 
-    def issue_key(write_session: Session, _data: dict[str, Any]) -> None:
-        keys.append(create_key(write_session, "innovator", innovator_id=record.id,
-                               label=f"self-registered {actor.label()}"))
+    def issue_credential(write_session: Session, _data: dict[str, Any]) -> None:
+        if account:
+            login, display_name, password = account
+            credentials.append(accounts.new_user(write_session, login, display_name, password, "innovator",
+                                                 innovator_id=record.id).id)
+        else:
+            credentials.append(create_key(write_session, "innovator", innovator_id=record.id,
+                                          label=f"self-registered {actor.label()}"))
 
     stored = save_record(index, "innovators", record.id, lambda _old: record.model_dump(mode="json"), create=True,
-                         after=issue_key)
-    return stored, keys[0]
+                         after=issue_credential)
+    return (stored, None, credentials[0]) if account else (stored, credentials[0], None)
 
 
 def update_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str,
@@ -293,9 +334,24 @@ def delete_innovator(session: Session, index: IndexService, actor: Actor, innova
     delete_record(index, "innovators", innovator_id, before=revoke)
 
 
-def list_innovators(session: Session, skip: int = 0, limit: int = 50) -> dict[str, Any]:
-    rows = list(session.scalars(select(InnovatorRow).order_by(InnovatorRow.created_at.desc(), InnovatorRow.id)))
-    return {"data": [r.data for r in rows[skip:skip + limit]], "count": len(rows)}
+def list_innovators(session: Session, *, kind: str | None = None, sector: str | None = None,
+                    theme: str | None = None, district: str | None = None, language: str | None = None,
+                    q: str | None = None, skip: int = 0, limit: int = 50,
+                    actor: Actor | None = None) -> dict[str, Any]:
+    """Innovator profiles, filtered, newest first, one page: {data, count, skip, limit}; checked like
+    the API's query (service.schemas.InnovatorQuery), filtered and paged in the database. Contacts
+    only where matcher.policy allows `actor` (none for an anonymous list)."""
+    query = _validate(InnovatorQuery, {"kind": kind, "sector": sector, "theme": theme, "district": district,
+                                       "language": language, "q": q, "skip": skip, "limit": limit})
+    rows, count = queries.innovator_page(session, **query.model_dump())
+    data = []
+    for row in rows:
+        profile = dict(row.data)
+        if actor is None or not may_see_contact(actor.viewer, bool(profile.get("share_contact", True)),
+                                                actor.is_admin or actor.innovator_id == row.id):
+            profile["contact"] = None
+        data.append(profile)
+    return {"data": data, "count": count, "skip": query.skip, "limit": query.limit}
 
 
 def match_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str, k: int = 10,
@@ -306,7 +362,7 @@ def match_innovator(session: Session, index: IndexService, actor: Actor, innovat
         hits = ready(index).engine.match_innovator(innovator_id, k, filters, retrieval_config(mode), actor.viewer)
     except UnknownRecordError:
         raise being_indexed("innovator", innovator_id) from None
-    return hits_payload(hits)
+    return suggestions.challenge_cards(session, hits_payload(hits))
 
 
 # --- search and saved searches --------------------------------------------------------------
@@ -318,7 +374,11 @@ def search(session: Session, index: IndexService, actor: Actor, text: str, targe
     if not text or not text.strip():
         raise invalid("text must not be empty", "text")
     hits = ready(index).engine.search_text(text, target, k, filters, retrieval_config(mode), actor.viewer)
-    return hits_payload(hits)
+    payload = hits_payload(hits)
+    if target == "challenges":
+        return suggestions.challenge_cards(session, payload)
+    return suggestions.innovator_cards(session, index.engine, payload, actor.viewer, text=text,
+                                       own_innovator=actor.innovator_id)
 
 
 def create_saved_search(session: Session, actor: Actor, innovator_id: str, text: str, filters: Filters) -> dict:
@@ -366,30 +426,70 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
 
 # --- exports --------------------------------------------------------------------------------
 
+CSV_COLUMNS = ("rank", "id", "title", "fit", "band", "language", "state", "kind", "district", "languages",
+               "solution_title", "solution_trl", "solution_snippet", "contact_person", "contact_email", "contact_phone",
+               "contact_website", "contact_line_id", "agency_th", "agency_en", "deadline", "budget_min_thb",
+               "budget_max_thb", "status", "cross_lingual", "shared_terms", "why_en", "why_th")
+"""The CSV export's columns: the JSON fields of a suggestion, flattened (empty when not applicable)."""
+
+
 def hits_csv(hits: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["rank", "id", "title", "fit", "band", "language", "state", "cross_lingual", "shared_terms",
-                     "why_en", "why_th"])
+    writer.writerow(CSV_COLUMNS)
     for h in hits:
-        why = h["explanation"]
-        writer.writerow([h["rank"], h["id"], h["title"], "" if h.get("fit") is None else h["fit"], h.get("band") or "",
-                         h["language"], h.get("state") or "",
-                         why.get("cross_lingual"), " ".join(why.get("shared_terms", [])),
-                         why.get("summary", {}).get("en", ""), why.get("summary", {}).get("th", "")])
+        writer.writerow([_csv_cell(_flat(h).get(column)) for column in CSV_COLUMNS])
     return buffer.getvalue()
+
+
+def _flat(hit: dict[str, Any]) -> dict[str, Any]:
+    why = hit.get("explanation") or {}
+    solution = hit.get("solution") or {}
+    contact = hit.get("contact") or {}
+    agency = hit.get("agency_name") or {}
+    return {**hit, "languages": " ".join(hit.get("languages") or []), "solution_title": solution.get("title"),
+            "solution_trl": solution.get("trl"), "solution_snippet": solution.get("snippet"),
+            **{f"contact_{k}": v for k, v in contact.items()}, "agency_th": agency.get("th"), "agency_en": agency.get("en"),
+            "cross_lingual": why.get("cross_lingual"), "shared_terms": " ".join(why.get("shared_terms", [])),
+            "why_en": why.get("summary", {}).get("en"), "why_th": why.get("summary", {}).get("th")}
+
+
+def _csv_cell(value: Any) -> Any:
+    return "" if value is None else value
 
 
 # --- administration -------------------------------------------------------------------------
 
 def create_agency(session: Session, actor: Actor, agency_id: str, name_th: str, name_en: str) -> dict[str, Any]:
+    """One agency with its Thai and English names (the API's AgencyRequest rules, for pages too)."""
+    from service.schemas import AgencyRequest
+
     actor.require("admin")
+    _validate(AgencyRequest, {"id": agency_id, "name_th": name_th, "name_en": name_en})
     if session.get(Agency, agency_id) is not None:
         raise conflict("agency", agency_id)
     row = Agency(id=agency_id, name_th=name_th, name_en=name_en, created_at=_now())
     session.add(row)
     session.commit()
     return agency_public(row)
+
+
+def agency_by_id(session: Session, agency_id: str | None) -> dict[str, Any] | None:
+    row = session.get(Agency, agency_id) if agency_id else None
+    return agency_public(row) if row else None
+
+
+def agency_of(session: Session, actor: Actor) -> dict[str, Any] | None:
+    """The actor's own agency (None for admins and innovators)."""
+    return agency_by_id(session, actor.agency_id)
+
+
+def challenge_titles(session: Session, actor: Actor, ids: set[str]) -> dict[str, str]:
+    """id -> title of the challenges among `ids` this actor may see."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(ChallengeRow).where(ChallengeRow.id.in_(ids)))
+    return {r.id: r.data.get("title", r.id) for r in rows if can_see_challenge(actor, r)}
 
 
 def agency_public(row: Agency) -> dict[str, Any]:

@@ -43,3 +43,31 @@ def ensure_admin_key(session: Session, key: str) -> None:
     if session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key))) is None:
         create_key(session, "admin", label="bootstrap", key=key)
         session.commit()
+
+
+DEMO_ACCOUNTS = (
+    ("admin", "ผู้ดูแลระบบ (demo)", "admin", None),
+    ("drainage", "เจ้าหน้าที่ สำนักการระบายน้ำ (demo)", "agency", "ag-drainage"),
+    ("environment", "เจ้าหน้าที่ สำนักสิ่งแวดล้อม (demo)", "agency", "ag-environment"),
+    ("health", "เจ้าหน้าที่ สำนักอนามัย (demo)", "agency", "ag-health"),
+)
+"""Demo log-ins for the bundled corpus (login, display name, role, agency); password DEMO_PASSWORD."""
+
+
+def ensure_accounts(session: Session, settings) -> list[str]:
+    """The bootstrap admin account and, in development with the demo data, the demo log-ins;
+    returns the logins created now."""
+    from service.accounts import ensure_user
+    from service.config import DEMO_PASSWORD
+
+    created = []
+    if settings.bootstrap_admin_login:
+        if ensure_user(session, settings.bootstrap_admin_login, settings.bootstrap_admin_password, "admin",
+                       "Administrator"):
+            created.append(settings.bootstrap_admin_login)
+    if settings.wants_demo_accounts:
+        for login, name, role, agency in DEMO_ACCOUNTS:
+            if agency is None or session.get(Agency, agency) is not None:
+                if ensure_user(session, login, DEMO_PASSWORD, role, name, agency):
+                    created.append(login)
+    return created

@@ -1,167 +1,270 @@
-"""Server-rendered bilingual pages (Jinja2, no JavaScript needed). They call service.operations,
-the same functions as the JSON API, so the UI cannot drift from the API's rules."""
+"""Server-rendered bilingual pages for browsing and acting: challenges, innovators, suggestions,
+invitations, interests and decisions. Accounts and administration are in service.web_accounts.
+
+No JavaScript is needed; every action is a form with a CSRF token that redirects back (post /
+redirect / get), so reloading never repeats an action.
+"""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher import taxonomy
 from matcher.filters import Filters
 
 from service import operations as ops
-from service.auth import Actor, actor_for
-from service.deps import API_KEY_COOKIE, get_index, get_session
+from service.auth import Actor
+from service.db import InnovatorRow
+from service.deps import IndexDep, SessionDep, WebActorDep
 from service.errors import ServiceError
-from service.i18n import pick_language, translator
-from service.indexing import IndexService
+from service.forms import FormFields, posted_form
+from service.pages import PAGE_SIZE, check_csrf, error_page, form_error, pages, render
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
-CSRF_COOKIE = "bic_csrf"
 
 
-def web_actor(request: Request, session: Session = Depends(get_session)) -> Actor:
-    try:
-        return actor_for(session, request.cookies.get(API_KEY_COOKIE))
-    except ServiceError:
-        return Actor()
+def _blank(value: str | None) -> str | None:
+    return value if value else None
 
 
-def render(request: Request, name: str, actor: Actor, status_code: int = 200, **context: Any) -> HTMLResponse:
-    lang = pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    index = getattr(request.app.state, "index", None)
-    preparing = None if index is None or index.ready else index.progress
-    response = templates.TemplateResponse(request, name, {
-        "t": translator(lang), "lang": lang, "actor": actor, "csrf": token, "taxonomy": taxonomy,
-        "preparing": preparing, **context},
-        status_code=status_code)
-    response.set_cookie("lang", lang, samesite="lax")
-    response.set_cookie(CSRF_COOKIE, token, samesite="strict", httponly=True)
-    return response
-
-
-def check_csrf(request: Request, token: str) -> None:
-    if not token or token != request.cookies.get(CSRF_COOKIE):
-        raise ServiceError(403, "csrf", "the form expired; reload the page and try again")
-
-
-def error_page(request: Request, actor: Actor, exc: ServiceError) -> HTMLResponse:
-    return render(request, "error.html", actor, status_code=exc.status, error=exc)
-
+# --- browsing ----------------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(get_session), actor: Actor = Depends(web_actor)):
-    challenges = ops.list_challenges(session, actor, status="open", limit=20)
-    return render(request, "home.html", actor, challenges=challenges["data"])
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, actor: Actor = Depends(web_actor)):
-    return render(request, "login.html", actor)
-
-
-@router.post("/login")
-def login(request: Request, api_key: str = Form(...), csrf: str = Form(""), session: Session = Depends(get_session)):
-    check_csrf(request, csrf)
+def home(request: Request, session: SessionDep, index: IndexDep, actor: WebActorDep, q: str = "",
+         theme: str = "", sector: str = "", district: str = "", status: str = "open", deadline_before: str = "",
+         skip: int = Query(0, ge=0)):
+    """Open challenges: counts, a search box (ranked by meaning when the index is ready) and filters
+    (paged in the database)."""
+    filters = {"theme": theme, "sector": sector, "district": district, "status": status,
+               "deadline_before": deadline_before}
     try:
-        actor = actor_for(session, api_key.strip())
-    except ServiceError as exc:
-        return error_page(request, Actor(), exc)
-    target = "/agency" if actor.role in ("agency", "admin") else "/innovator"
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(API_KEY_COOKIE, api_key.strip(), httponly=True, samesite="strict")
-    return response
+        if q.strip() and index.ready:
+            found = ops.search(session, index, actor, q, "challenges", 50, Filters.from_labels(
+                themes=[theme] if theme else None, sectors=[sector] if sector else None,
+                district=[district] if district else None).model_copy(update={"status": [status] if status else []}))
+            listing = {"data": found, "count": len(found)}
+            paging = None
+        else:
+            listing = ops.list_challenges(session, actor, status=_blank(status), theme=_blank(theme),
+                                          sector=_blank(sector), district=_blank(district),
+                                          deadline_before=_blank(deadline_before), q=_blank(q.strip()),
+                                          skip=skip, limit=PAGE_SIZE)
+            paging = pages(listing["count"], skip)
+    except (ServiceError, ValueError) as exc:
+        return error_page(request, actor, exc if isinstance(exc, ServiceError) else ServiceError(422, "invalid", str(exc)))
+    totals = {"open": ops.list_challenges(session, actor, status="open", limit=1)["count"],
+              "innovators": ops.list_innovators(session, limit=1)["count"]}
+    return render(request, "home.html", actor, challenges=listing["data"], paging=paging, q=q, filters=filters,
+                  totals=totals, ranked=paging is None)
 
 
-@router.get("/logout")
-def logout() -> Response:
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(API_KEY_COOKIE)
-    return response
-
-
-@router.get("/agency", response_class=HTMLResponse)
-def agency_page(request: Request, session: Session = Depends(get_session), actor: Actor = Depends(web_actor)):
-    if actor.role not in ("agency", "admin"):
-        return render(request, "login.html", actor, status_code=401, message="need_login")
-    mine = ops.list_challenges(session, actor, agency_id=actor.agency_id, limit=100) if actor.role == "agency" else \
-        ops.list_challenges(session, actor, limit=100)
-    return render(request, "agency.html", actor, challenges=mine["data"], form={}, similar=None)
-
-
-@router.post("/agency/challenges", response_class=HTMLResponse)
-def post_challenge(request: Request, title: str = Form(...), description: str = Form(...),
-                   sectors: list[str] = Form(default=[]), themes: list[str] = Form(default=[]),
-                   district: str = Form(""), confidential: bool = Form(False), action: str = Form("save"),
-                   csrf: str = Form(""), session: Session = Depends(get_session),
-                   index: IndexService = Depends(get_index), actor: Actor = Depends(web_actor)):
-    form = {"title": title, "description": description, "sectors": sectors, "themes": themes, "district": district,
-            "confidential": confidential}
+@router.get("/innovators", response_class=HTMLResponse)
+def innovators(request: Request, session: SessionDep, index: IndexDep, actor: WebActorDep, q: str = "",
+               kind: str = "", theme: str = "", sector: str = "", district: str = "", language: str = "",
+               skip: int = Query(0, ge=0)):
+    filters = {"kind": kind, "theme": theme, "sector": sector, "district": district, "language": language}
     try:
-        check_csrf(request, csrf)
-        actor.require("agency", "admin")
-        if action == "similar":
-            similar = ops.similar_challenges(session, index, actor, f"{title}\n{description}", 5)
-            mine = ops.list_challenges(session, actor, agency_id=actor.agency_id, limit=100)
-            return render(request, "agency.html", actor, challenges=mine["data"], form=form, similar=similar)
-        agency_name = _agency_name(session, actor)
-        created = ops.create_challenge(session, index, actor, {
-            "agency": agency_name, "title": title, "description": description, "sectors": sectors, "themes": themes,
-            "district": district or None, "confidential": confidential})
+        if q.strip() and index.ready:
+            found = ops.search(session, index, actor, q, "innovators", 50, Filters.from_labels(
+                kind=[kind] if kind else None, themes=[theme] if theme else None,
+                sectors=[sector] if sector else None, district=[district] if district else None))
+            listing, paging = {"data": found, "count": len(found)}, None
+        else:
+            listing = ops.list_innovators(session, kind=_blank(kind), theme=_blank(theme), sector=_blank(sector),
+                                          district=_blank(district), language=_blank(language), q=_blank(q.strip()),
+                                          skip=skip, limit=PAGE_SIZE)
+            paging = pages(listing["count"], skip)
+    except (ServiceError, ValueError) as exc:
+        return error_page(request, actor, exc if isinstance(exc, ServiceError) else ServiceError(422, "invalid", str(exc)))
+    return render(request, "innovators.html", actor, innovators=listing["data"], paging=paging, q=q,
+                  filters=filters, ranked=paging is None)
+
+
+@router.get("/innovators/{innovator_id}", response_class=HTMLResponse)
+def innovator_detail(request: Request, innovator_id: str, session: SessionDep, actor: WebActorDep):
+    try:
+        profile = ops.innovator_public(session, actor, innovator_id)
     except ServiceError as exc:
         return error_page(request, actor, exc)
-    return RedirectResponse(f"/challenges/{created['id']}", status_code=303)
+    return render(request, "innovator_detail.html", actor, profile=profile,
+                  own=actor.is_admin or actor.innovator_id == innovator_id)
 
 
-def _agency_name(session: Session, actor: Actor) -> str:
-    from service.db import Agency
+# --- a challenge and what happens around it ------------------------------------------------------
 
-    agency = session.get(Agency, actor.agency_id) if actor.agency_id else None
-    return agency.name_th if agency else "กรุงเทพมหานคร"
+def _names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {r.id: r.data.get("name", r.id) for r in session.scalars(select(InnovatorRow).where(InnovatorRow.id.in_(ids)))}
 
 
 @router.get("/challenges/{challenge_id}", response_class=HTMLResponse)
-def challenge_page(request: Request, challenge_id: str, session: Session = Depends(get_session),
-                   index: IndexService = Depends(get_index), actor: Actor = Depends(web_actor)):
+def challenge_page(request: Request, challenge_id: str, session: SessionDep, index: IndexDep, actor: WebActorDep):
     try:
         row = ops.load_challenge(session, actor, challenge_id)
     except ServiceError as exc:
         return error_page(request, actor, exc)
-    suggestions = feedback = None
-    if actor.is_admin or (actor.role == "agency" and actor.agency_id == row.agency_id):
-        feedback = ops.challenge_engagements(session, actor, challenge_id)["data"]
+    context: dict[str, Any] = {"challenge": ops.challenge_public(row), "suggestions": None, "history": None,
+                               "interests": [], "mine": None, "owner": ops.owns_challenge(actor, row)}
+    if context["owner"]:
+        history = ops.challenge_engagements(session, actor, challenge_id)["data"]
         if index.ready:
-            suggestions = ops.match_challenge(session, index, actor, challenge_id, 10)
-    return render(request, "challenge.html", actor, challenge=ops.challenge_public(row), suggestions=suggestions,
-                  feedback=feedback)
+            try:
+                context["suggestions"] = ops.match_challenge(session, index, actor, challenge_id, 10)
+            except ServiceError as exc:
+                context["suggestions_error"] = exc
+        context["history"] = history
+        context["states"] = _current(history)
+        context["interests"] = [e for e in history if e["state"] == "interested" and not e["undone_at"]]
+    elif actor.role == "innovator":
+        history = ops.challenge_engagements(session, actor, challenge_id)["data"]
+        context["history"] = history
+        context["mine"] = _current(history).get(actor.innovator_id)
+    if context["history"]:
+        context["names"] = _names(session, {e["innovator_id"] for e in context["history"]})
+    return render(request, "challenge.html", actor, **context)
 
 
-@router.post("/challenges/{challenge_id}/feedback")
-def post_feedback(request: Request, challenge_id: str, innovator_id: str = Form(...), decision: str = Form(...),
-                  note: str = Form(""), csrf: str = Form(""), session: Session = Depends(get_session),
-                  actor: Actor = Depends(web_actor)):
+def _current(history: list[dict]) -> dict[str, dict]:
+    """innovator id -> the event that gives the pair its current state (latest not undone)."""
+    current: dict[str, dict] = {}
+    for event in history:
+        if not event["undone_at"]:
+            current[event["innovator_id"]] = event
+    return current
+
+
+@router.post("/challenges/{challenge_id}/engagements")
+def post_engagement(request: Request, challenge_id: str, session: SessionDep, actor: WebActorDep,
+                    state: str = Form(...), innovator_id: str = Form(""), note: str = Form(""), csrf: str = Form("")):
+    """Agency: invite / shortlist / accept / decline. Innovator: interested (with a proposal) / decline."""
     try:
         check_csrf(request, csrf)
-        ops.record_feedback(session, actor, challenge_id, innovator_id, decision, note)
+        actor.require("agency", "admin", "innovator")
+        target = innovator_id or actor.innovator_id or ""
+        ops.engage(session, actor, challenge_id, target, state, note)
+    except ServiceError as exc:
+        if exc.status == 422 and actor.role == "innovator":
+            return _challenge_with_error(request, challenge_id, session, actor, exc, {"note": note})
+        return error_page(request, actor, exc)
+    anchor = "#respond" if actor.role == "innovator" else f"#s-{target}"
+    return RedirectResponse(f"/challenges/{challenge_id}{anchor}", status_code=303)
+
+
+def _challenge_with_error(request: Request, challenge_id: str, session: Session, actor: Actor, exc: ServiceError,
+                          form: dict[str, Any]):
+    row = ops.load_challenge(session, actor, challenge_id)
+    history = ops.challenge_engagements(session, actor, challenge_id)["data"]
+    return form_error(request, "challenge.html", actor, exc, form, challenge=ops.challenge_public(row),
+                      suggestions=None, history=history, interests=[], mine=_current(history).get(actor.innovator_id),
+                      owner=False, names=_names(session, {e["innovator_id"] for e in history}),
+                      here=f"/challenges/{challenge_id}")
+
+
+@router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo")
+def post_undo(request: Request, challenge_id: str, innovator_id: str, session: SessionDep, actor: WebActorDep,
+              csrf: str = Form("")):
+    try:
+        check_csrf(request, csrf)
+        actor.require("agency", "admin", "innovator")
+        ops.undo_engagement(session, actor, challenge_id, innovator_id)
+    except ServiceError as exc:
+        return error_page(request, actor, exc)
+    anchor = "#respond" if actor.role == "innovator" else f"#s-{innovator_id}"
+    return RedirectResponse(f"/challenges/{challenge_id}{anchor}", status_code=303)
+
+
+@router.post("/challenges/{challenge_id}/status")
+def post_status(request: Request, challenge_id: str, session: SessionDep, index: IndexDep, actor: WebActorDep,
+                status: str = Form(...), csrf: str = Form("")):
+    """The owning agency closes or reopens its challenge."""
+    try:
+        check_csrf(request, csrf)
+        ops.update_challenge(session, index, actor, challenge_id, {"status": status})
     except ServiceError as exc:
         return error_page(request, actor, exc)
     return RedirectResponse(f"/challenges/{challenge_id}", status_code=303)
 
 
+# --- the agency's page ---------------------------------------------------------------------------
+
+def _own_challenges(session: Session, actor: Actor) -> list[dict]:
+    agency = actor.agency_id if actor.role == "agency" else None
+    return ops.list_challenges(session, actor, agency_id=agency, limit=200)["data"]
+
+
+@router.get("/agency", response_class=HTMLResponse)
+def agency_page(request: Request, session: SessionDep, actor: WebActorDep):
+    if actor.role not in ("agency", "admin"):
+        return render(request, "login.html", actor, status_code=401, message="need_login_agency", here="/agency")
+    return render(request, "agency.html", actor, challenges=_own_challenges(session, actor), similar=None,
+                  agency=ops.agency_of(session, actor))
+
+
+CHALLENGE_FORM_FIELDS = ("title", "description", "district", "deadline", "budget_min_thb", "budget_max_thb",
+                         "contact_person", "contact_email", "contact_phone")
+
+
+@router.post("/agency/challenges", response_class=HTMLResponse)
+def post_challenge(request: Request, session: SessionDep, index: IndexDep, actor: WebActorDep,
+                   form: FormFields = Depends(posted_form)):
+    """Post a pain point (or first check for similar ones). A failed save shows the form again with
+    everything typed kept and the wrong fields marked."""
+    values = form.values(CHALLENGE_FORM_FIELDS, lists=("sectors", "themes"), flags=("confidential",))
+    context = {"challenges": [], "similar": None, "agency": None, "here": "/agency"}
+    try:
+        check_csrf(request, form.get("csrf"))
+        actor.require("agency", "admin")
+        context.update(challenges=_own_challenges(session, actor), agency=ops.agency_of(session, actor))
+        if form.get("action") == "similar":
+            similar = ops.similar_challenges(session, index, actor, f"{values['title']}\n{values['description']}", 5)
+            return render(request, "agency.html", actor, form=values, **{**context, "similar": similar})
+        created = ops.create_challenge(session, index, actor, challenge_from_form(values))
+    except ServiceError as exc:
+        if exc.status in (401, 403) and exc.code != "csrf":
+            return error_page(request, actor, exc)
+        return form_error(request, "agency.html", actor, exc, values, **context)
+    return RedirectResponse(f"/challenges/{created['id']}", status_code=303)
+
+
+def challenge_from_form(values: dict[str, Any]) -> dict[str, Any]:
+    """The challenge record a form describes (empty inputs are absent; validation is the record's)."""
+    record: dict[str, Any] = {"title": values["title"], "description": values["description"],
+                              "sectors": values["sectors"], "themes": values["themes"],
+                              "confidential": values["confidential"]}
+    for name in ("district", "deadline", "budget_min_thb", "budget_max_thb"):
+        if values.get(name):
+            record[name] = values[name]
+    contact = {k: values[f"contact_{k}"] for k in ("person", "email", "phone") if values.get(f"contact_{k}")}
+    if contact:
+        record["contact"] = contact
+    return record
+
+
+# --- the innovator's page ------------------------------------------------------------------------
+
 @router.get("/innovator", response_class=HTMLResponse)
-def innovator_page(request: Request, q: str = "", session: Session = Depends(get_session),
-                   index: IndexService = Depends(get_index), actor: Actor = Depends(web_actor)):
+def innovator_page(request: Request, session: SessionDep, index: IndexDep, actor: WebActorDep, q: str = ""):
     if actor.role != "innovator":
-        return render(request, "login.html", actor, status_code=401, message="need_login")
+        return render(request, "login.html", actor, status_code=401, message="need_login_innovator", here="/innovator")
     profile = ops.load_innovator(session, actor.innovator_id).data
-    matches = ops.match_innovator(session, index, actor, actor.innovator_id, 10) if index.ready else []
-    results = ops.search(session, index, actor, q, "challenges", 10, Filters()) if q.strip() and index.ready else None
-    return render(request, "innovator.html", actor, profile=profile, matches=matches, results=results, q=q)
+    matches = results = None
+    if index.ready:
+        try:
+            matches = ops.match_innovator(session, index, actor, actor.innovator_id, 10)
+            if q.strip():
+                results = ops.search(session, index, actor, q, "challenges", 10, Filters())
+        except ServiceError as exc:
+            return error_page(request, actor, exc)
+    mine = ops.innovator_engagements(session, actor, actor.innovator_id)["data"]
+    titles = ops.challenge_titles(session, actor, {e["challenge_id"] for e in mine})
+    current = {}
+    for event in mine:
+        if not event["undone_at"]:
+            current[event["challenge_id"]] = event
+    return render(request, "innovator.html", actor, profile=profile, matches=matches, results=results, q=q,
+                  engagements=list(current.values()), titles=titles)
