@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from matcher.complaints.categories import theme_evidence, theme_texts, themes_by_similarity, themes_of_labels
+from matcher.complaints.categories import main_theme, theme_evidence, theme_texts, themes_by_similarity, themes_of_labels
 from matcher.complaints.clustering import Cluster, ClusterSettings, Scope, cluster_complaints
 from matcher.complaints.drafting import Draft, make_draft
 from matcher.complaints.embedding import encode_texts, fuse
@@ -31,6 +31,8 @@ class Plan:
     per_encoder: dict[str, np.ndarray]
     clusters: dict[str, list[Cluster]] = field(default_factory=dict)
     drafts: list[Draft] = field(default_factory=list)
+    themes: list[str | None] = field(default_factory=list)
+    """Each complaint's main theme (its labels', or the matched one without a mapped label)."""
 
     def covered(self) -> set[str]:
         """Ids of complaints that are in at least one draft."""
@@ -74,6 +76,8 @@ def plan(complaints: Sequence[Complaint], encoders: Mapping[str, Encoder], scope
     themes = matched_themes(complaints, vectors, encoders)
     overall = theme_evidence([themes_of_labels(c.categories) for c in complaints], themes)
     background = {theme: n / len(complaints) for theme, n in overall.items()}
+    result.themes = [main_theme(theme_evidence([themes_of_labels(c.categories)], [fallback]), background)
+                     for c, fallback in zip(complaints, themes)]
     districts = [c.district for c in complaints]
     scopes: list[Scope] = ["across", "within"] if scope == "both" else [scope]  # type: ignore[list-item]
     drafts: dict[str, list[Draft]] = {}
