@@ -186,5 +186,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     from service.web_accounts import router as accounts_router
 
     app.include_router(accounts_router)
+    from service.api_planning import router as planning_api_router
+    from service.web_planning import router as planning_web_router
+
+    app.include_router(planning_api_router)
+    app.include_router(planning_web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -123,12 +123,12 @@ def theme_evidence(label_themes: Sequence[Sequence[str]], fallback: Sequence[str
 def main_theme(counts: Mapping[str, int], background: Mapping[str, float] | None = None) -> str | None:
     """The theme a group is most specifically about: its count weighted by -log of the theme's share
     among all complaints (`background`), so a label Traffy attaches to almost everything (ถนน, on
-    46% of tickets) does not outvote the specific one (แสงสว่าง). Only themes with at least half
-    the top count compete, so one rare label in a large group does not win. Ties: taxonomy order."""
+    46% of tickets) does not outvote the specific one (แสงสว่าง). Only themes with at least
+    a third of the top count compete, so one rare label in a large group does not win. Ties: taxonomy order."""
     if not counts:
         return None
     top = max(counts.values())
-    counts = {theme: n for theme, n in counts.items() if n >= top / 2}
+    counts = {theme: n for theme, n in counts.items() if n >= top / 3}
     order = {key: i for i, key in enumerate(taxonomy.keys("theme"))}
 
     def weight(theme: str) -> float:

@@ -27,8 +27,12 @@ _PROBLEM_LABEL = re.compile(r"^(?:(?:หมายเลขอ้างอิง|
                             r"|(?:ปัญหาที่แจ้ง|ปัญหา|เรื่อง)\s*[:：]\s*)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _NOT_A_TITLE = re.compile(r"^(?:สวัสดี|เรียน\s|เรื่อง\s*$|ด้วย\s|รบกวน\s*$)")
-_CALL_CENTRE_PREFIX = re.compile(r"^\S{2,40}(?:\s\S{2,20}){0,2}\sเนื่องจาก\s+")
-"""1555 call-centre tickets start `<category> เนื่องจาก <what the citizen said>`."""
+CALL_CENTRE_CATEGORIES = ("สาธารณูปโภค", "เหตุเดือดร้อนรำคาญ", "เหตุเดือนร้อนรำคาญ", "ท่อระบายน้ำ", "ขยะและสิ่งปฏิกูล",
+                          "ปัญหาที่ส่งผลกระทบกับการจราจร", "กระทำผิดในที่สาธารณะ", "ต้นไม้และสวนสาธารณะ", "ถนน", "อาคาร",
+                          "ปัญหาความเดือดร้อนจากการดำเนินการของรัฐ", "บริการสาธารณะของหน่วยงานในสังกัดกรุงเทพมหานคร",
+                          "เรื่องร้องทุกข์ประเภทอื่น ๆ", "เรื่องร้องทุกข์ประเภทอื่นๆ", "บาทวิถี", "น้ำท่วม")
+"""Categories of the BMA 1555 call centre, whose tickets start `<category> เนื่องจาก <what was said>`."""
+_CALL_CENTRE_PREFIX = re.compile(rf"^(?:{'|'.join(map(re.escape, CALL_CENTRE_CATEGORIES))})\s+เนื่องจาก\s+")
 MIN_TITLE_CHARS = 8
 
 
@@ -47,6 +51,8 @@ def problem_lines(text: str) -> list[str]:
                 or (kept and _BARE_PLACE.match(line)):
             continue
         line = _PROBLEM_LABEL.sub("", line).strip()
+        if not kept:
+            line = _CALL_CENTRE_PREFIX.sub("", line).strip()
         if line:
             kept.append(line)
     if not kept and first:
