@@ -7,36 +7,68 @@ returns its best matches.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from matcher.records import Districts, InnovatorKind, Language, Sectors, Status, Themes
+from matcher.validation import FieldError, InvalidInput
 
 SET_FACETS = ("sectors", "themes", "district", "kind", "status", "language")
 
+PARAMETERS = {"sectors": "sector", "themes": "theme"}
+"""Filter field -> the name of its repeatable query parameter / CLI option (`--sector`, `?sector=`)."""
+
+ONLY_FOR = {"kind": "innovators", "min_trl": "innovators", "status": "challenges"}
+"""Facets that exist on one side only (see matcher.documents): a challenge has no kind or TRL, an
+innovator profile has no open/closed status. Filtering the other side by them would match nothing."""
+
 
 class Filters(BaseModel):
-    """Every given field must match; within a list field any listed value matches."""
+    """Every given field must match; within a list field any listed value matches.
 
-    model_config = ConfigDict(extra="forbid")
+    Fields are typed with the records' own taxonomy types, so a value the records would refuse is
+    refused here too (pydantic names the field and lists the accepted values); sectors, themes and
+    districts also take Thai/English labels and are stored as keys."""
 
-    sectors: list[str] = Field(default_factory=list)
-    themes: list[str] = Field(default_factory=list)
-    district: list[str] = Field(default_factory=list)
-    kind: list[str] = Field(default_factory=list)
-    status: list[str] = Field(default_factory=list)
-    language: list[str] = Field(default_factory=list)
-    min_trl: int | None = Field(default=None, ge=1, le=9)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    sectors: Sectors = Field(default_factory=list)
+    themes: Themes = Field(default_factory=list)
+    district: Districts = Field(default_factory=list)
+    kind: list[InnovatorKind] = Field(default_factory=list, description="Innovators only")
+    status: list[Status] = Field(default_factory=list, description="Challenges only")
+    language: list[Language] = Field(default_factory=list, description="Language of the record's text")
+    min_trl: int | None = Field(default=None, ge=1, le=9, description="Innovators only: best solution's TRL")
 
     @classmethod
-    def from_labels(cls, *, sectors=None, themes=None, district=None, kind=None, status=None, language=None,
-                    min_trl: int | None = None) -> "Filters":
-        """Build from user input: taxonomy keys or Thai/English labels (ValueError names the vocabulary)."""
-        from matcher import taxonomy
+    def from_params(cls, *, sector: Iterable[str] | None = None, theme: Iterable[str] | None = None,
+                    district: Iterable[str] | None = None, kind: Iterable[str] | None = None,
+                    status: Iterable[str] | None = None, language: Iterable[str] | None = None,
+                    min_trl: int | None = None, side: str | None = None) -> "Filters":
+        """From query parameters or CLI options (keys or Thai/English labels). Raises InvalidInput
+        naming every bad parameter as the caller wrote it (`sector`, not `sectors`); with `side`,
+        also a filter that does not apply to that side."""
+        values = {"sectors": sector, "themes": theme, "district": district, "kind": kind, "status": status,
+                  "language": language}
+        try:
+            filters = cls.model_validate({**{k: list(v) for k, v in values.items() if v}, "min_trl": min_trl})
+        except ValidationError as exc:
+            raise InvalidInput.from_pydantic(exc, rename=PARAMETERS, parameters=True) from None
+        if side is not None:
+            filters.check_side(side, rename=PARAMETERS)
+        return filters
 
-        return cls(sectors=[taxonomy.resolve("sector", v) for v in sectors or []],
-                   themes=[taxonomy.resolve("theme", v) for v in themes or []],
-                   district=[taxonomy.resolve("district", v) for v in district or []],
-                   kind=list(kind or []), status=list(status or []), language=list(language or []), min_trl=min_trl)
+    def check_side(self, side: str, *, prefix: str = "", rename: dict[str, str] | None = None) -> "Filters":
+        """Raise InvalidInput for a filter on a facet `side` does not have (a usage error, not an
+        empty answer)."""
+        errors = [FieldError(prefix + (rename or {}).get(name, name), "not_applicable",
+                             f"applies to {only} only, not to {side}", {"side": side, "applies_to": only})
+                  for name, only in ONLY_FOR.items() if only != side and getattr(self, name) not in (None, [])]
+        if errors:
+            raise InvalidInput(errors)
+        return self
 
     def is_empty(self) -> bool:
         return self.min_trl is None and not any(getattr(self, f) for f in SET_FACETS)

@@ -10,6 +10,7 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 from enum import Enum
+from functools import partial
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -62,6 +63,10 @@ RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
 Sectors = Annotated[list[str], AfterValidator(_key_list("sector"))]
 Themes = Annotated[list[str], AfterValidator(_key_list("theme"))]
 District = Annotated[str | None, AfterValidator(_optional_district)]
+Districts = Annotated[list[str], AfterValidator(_key_list("district"))]
+SectorKey = Annotated[str, AfterValidator(partial(taxonomy.resolve, "sector"))]
+ThemeKey = Annotated[str, AfterValidator(partial(taxonomy.resolve, "theme"))]
+"""One sector / theme (a key, or a Thai/English label resolved to its key): for filters."""
 Language = Literal["th", "en", "mixed"]
 
 

@@ -157,5 +157,16 @@ def resolve(vocabulary: str, value: str) -> str:
     """
     key = _by_label(vocabulary).get(value.strip().casefold())
     if key is None:
-        raise ValueError(f"unknown {vocabulary} {value!r}; expected one of: {', '.join(keys(vocabulary))}")
+        raise UnknownTerm(vocabulary, value)
     return key
+
+
+class UnknownTerm(ValueError):
+    """A value that is neither a key nor a label of `vocabulary`; the message lists the keys, and
+    `type` / `ctx` describe it for error payloads (matcher.validation) without parsing the message."""
+
+    type = "unknown_term"
+
+    def __init__(self, vocabulary: str, value: str):
+        self.ctx = {"vocabulary": vocabulary, "value": value, "expected": keys(vocabulary)}
+        super().__init__(f"unknown {vocabulary} {value!r}; expected one of: {', '.join(keys(vocabulary))}")

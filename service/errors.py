@@ -7,25 +7,11 @@ so the JSON API can list them all and the web pages can say the same in Thai or 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class FieldError:
-    """One invalid input: where (dotted path, '' for the whole body), what (pydantic-style type),
-    an English message, and the context a translation needs (limits, accepted values)."""
-
-    field: str
-    type: str
-    message: str
-    ctx: dict[str, Any] = field(default_factory=dict)
-
-    def payload(self) -> dict[str, Any]:
-        body = asdict(self)
-        body["ctx"] = {k: v if isinstance(v, (str, int, float, bool, list, type(None))) else str(v)
-                       for k, v in self.ctx.items()}
-        return body
+# FieldError has one definition, in the library (the CLI reports invalid input the same way);
+# it is imported from here by the service.
+from matcher.validation import FieldError, InvalidInput, field_errors, summary
 
 
 class ServiceError(Exception):
@@ -67,3 +53,17 @@ def conflict(kind: str, key: str) -> ServiceError:
 def invalid(message: str, field: str | None = None, type: str = "value_error", **ctx: Any) -> ServiceError:
     """A 422 for one field, listed in `errors` like a schema error."""
     return ServiceError(422, "invalid", message, field, errors=[FieldError(field or "", type, message, ctx)])
+
+
+def invalid_fields(errors: list[FieldError] | InvalidInput, status: int = 422, code: str = "invalid",
+                   field: str | None = None) -> ServiceError:
+    """A 422 (or `status`) listing every invalid field; the message names them all.
+    Build `errors` with matcher.validation.field_errors (pydantic errors) or pass an InvalidInput."""
+    errors = errors.errors if isinstance(errors, InvalidInput) else list(errors)
+    return ServiceError(status, code, summary(errors) or "invalid input", field, errors=errors)
+
+
+def from_pydantic(errors, **options: Any) -> ServiceError:
+    """pydantic's error list (a ValidationError's .errors(), a RequestValidationError's) as a 422;
+    `options` go to matcher.validation.field_errors."""
+    return invalid_fields(field_errors(errors, **options))
