@@ -191,5 +191,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.include_router(planning_api_router)
     app.include_router(planning_web_router)
+    from service.api_consortium import router as consortium_router
+
+    app.include_router(consortium_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
