@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.auth import ANONYMOUS, Actor, hash_key
+from service.changes import Sessions
 from service.db import Agency, LoginFailure, StaffInvitation, User, WebSession
 from service.errors import FieldError, ServiceError, invalid
 
@@ -106,12 +107,17 @@ def _recent_failures(session: Session, column, value: str) -> int:
                           .where(column == value, LoginFailure.created_at >= since)) or 0
 
 
-def login(session: Session, login_name: str, password: str, client: str) -> str:
+def login(sessions: Sessions, login_name: str, password: str, client: str) -> str:
     """Check the password and open a session; returns the session token (for the cookie).
 
     401 for a wrong login or password (the same message for both, so logins cannot be probed),
     429 once too many attempts failed recently."""
     name = normalise_login(login_name)
+    with sessions.write() as session:
+        return _login(session, name, password, client)
+
+
+def _login(session: Session, name: str, password: str, client: str) -> str:
     if (_recent_failures(session, LoginFailure.login, name) >= MAX_FAILURES_PER_LOGIN
             or _recent_failures(session, LoginFailure.client, client) >= MAX_FAILURES_PER_CLIENT):
         raise ServiceError(429, "too_many_attempts", "too many failed logins; wait 15 minutes and try again",
@@ -126,16 +132,21 @@ def login(session: Session, login_name: str, password: str, client: str) -> str:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.execute(delete(LoginFailure).where(LoginFailure.login == name))
-    return start_session(session, user.id)
+    return _open_session(session, user.id)
 
 
-def start_session(session: Session, user_id: int) -> str:
-    """Open a login session for a person (after a password check or a fresh registration)."""
+def _open_session(session: Session, user_id: int) -> str:
     token = secrets.token_urlsafe(32)
     session.add(WebSession(token_hash=hash_key(token), user_id=user_id, created_at=_now(),
                            expires_at=_now() + timedelta(days=SESSION_DAYS)))
     session.commit()
     return token
+
+
+def start_session(sessions: Sessions, user_id: int) -> str:
+    """Open a login session for a person (after a fresh registration or accepted invitation)."""
+    with sessions.write() as session:
+        return _open_session(session, user_id)
 
 
 def _verify(user: User, password: str) -> bool:
@@ -162,23 +173,27 @@ def actor_of(user: User) -> Actor:
     return Actor(user.role, user.agency_id, user.innovator_id, user_id=user.id, name=user.display_name)
 
 
-def logout(session: Session, token: str | None) -> None:
+def logout(sessions: Sessions, token: str | None) -> None:
     if token:
-        session.execute(delete(WebSession).where(WebSession.token_hash == hash_key(token)))
-        session.commit()
+        with sessions.write() as session:
+            session.execute(delete(WebSession).where(WebSession.token_hash == hash_key(token)))
 
 
-def logout_everywhere(session: Session, user_id: int) -> int:
+def logout_everywhere(sessions: Sessions, user_id: int) -> int:
     """End every session of this person (all browsers, all devices); returns how many ended."""
-    count = session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
-    session.commit()
-    return count or 0
+    with sessions.write() as session:
+        return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
 
 
-def invite(session: Session, actor: Actor, login_name: str, role: str, agency_id: str | None) -> str:
+def invite(sessions: Sessions, actor: Actor, login_name: str, role: str, agency_id: str | None) -> str:
     """An admin invites a person to an agency (role agency) or as admin; returns the single-use token
     for the invitation link (shown once)."""
     actor.require("admin")
+    with sessions.write() as session:
+        return _invite(session, actor, login_name, role, agency_id)
+
+
+def _invite(session: Session, actor: Actor, login_name: str, role: str, agency_id: str | None) -> str:
     if not LOGIN_PATTERN.match(normalise_login(login_name)):
         raise invalid("login must be an e-mail address or a username", "login", "login_pattern")
     if role not in STAFF_ROLES:
@@ -202,13 +217,15 @@ def open_invitation(session: Session, token: str) -> StaffInvitation:
     return row
 
 
-def accept_invitation(session: Session, token: str, display_name: str, password: str) -> User:
-    """Create the invited person's account (the login is the invited one) and close the invitation."""
-    row = open_invitation(session, token)
-    user = new_user(session, row.login, display_name, password, row.role, row.agency_id)
-    row.used_at = _now()
-    session.commit()
-    return user
+def accept_invitation(sessions: Sessions, token: str, display_name: str, password: str) -> tuple[User, str]:
+    """Create the invited person's account (the login is the invited one), close the invitation
+    and open a session for them; returns (user, session token)."""
+    with sessions.write() as session:
+        row = open_invitation(session, token)
+        user = new_user(session, row.login, display_name, password, row.role, row.agency_id)
+        row.used_at = _now()
+        session.flush()
+        return user, _open_session(session, user.id)
 
 
 def users_of(session: Session, actor: Actor) -> list[dict]:

@@ -18,7 +18,7 @@ from matcher.records import InnovatorKind, Language, Status
 from matcher.validation import InvalidInput
 
 from service import operations as ops
-from service.deps import ActorDep, IndexDep, SessionDep
+from service.deps import ActorDep, IndexDep, SessionDep, WriteSessionDep
 from service.errors import invalid, invalid_fields
 from service.schemas import (ERROR_RESPONSES, AgencyCreate, AgencyPublic, ChallengeCreate, ChallengePublic,
                              ChallengeQuery, ChallengeUpdate, EngagementEvent, EngagementRequest, FeedbackRequest,
@@ -159,7 +159,7 @@ def challenge_matches(challenge_id: str, session: SessionDep, index: IndexDep, a
 # --- engagements -----------------------------------------------------------------------------
 
 @router.post("/challenges/{challenge_id}/feedback", status_code=201, tags=["engagements"], response_model=EngagementEvent)
-def feedback(challenge_id: str, body: FeedbackRequest, session: SessionDep, actor: ActorDep) -> Record:
+def feedback(challenge_id: str, body: FeedbackRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     """The first API's decisions (shortlist / accept / reject), recorded as engagement events."""
     return ops.record_feedback(session, actor, challenge_id, body.innovator_id, body.decision, body.note)
 
@@ -172,7 +172,7 @@ def list_feedback(challenge_id: str, session: SessionDep, actor: ActorDep) -> Re
 
 @router.post("/challenges/{challenge_id}/engagements", status_code=201, tags=["engagements"],
              response_model=EngagementEvent)
-def engage(challenge_id: str, body: EngagementRequest, session: SessionDep, actor: ActorDep) -> Record:
+def engage(challenge_id: str, body: EngagementRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     """Agency: invite / shortlist / accept / decline an innovator. Innovator: interested (with a proposal
     in `note`) or declined; `innovator_id` defaults to the innovator's own profile."""
     actor.require("agency", "admin", "innovator")
@@ -188,7 +188,7 @@ def challenge_engagements(challenge_id: str, session: SessionDep, actor: ActorDe
 
 
 @router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo", tags=["engagements"], response_model=Undone)
-def undo_engagement(challenge_id: str, innovator_id: str, session: SessionDep, actor: ActorDep) -> Record:
+def undo_engagement(challenge_id: str, innovator_id: str, session: WriteSessionDep, actor: ActorDep) -> Record:
     """Undo the pair's latest step, if the caller's side made it."""
     actor.require("agency", "admin", "innovator")
     return ops.undo_engagement(session, actor, challenge_id, innovator_id)
@@ -246,7 +246,7 @@ def innovator_matches(innovator_id: str, session: SessionDep, index: IndexDep, a
 
 @router.post("/innovators/{innovator_id}/saved-searches", status_code=201, tags=["innovators"],
              response_model=SavedSearchPublic)
-def save_search(innovator_id: str, body: SavedSearchRequest, session: SessionDep, actor: ActorDep) -> Record:
+def save_search(innovator_id: str, body: SavedSearchRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     filters = checked(body.filters, "challenges", "filters.")
     return ops.create_saved_search(session, actor, innovator_id, body.text, filters)
 
@@ -258,7 +258,7 @@ def saved_searches(innovator_id: str, session: SessionDep, actor: ActorDep) -> R
 
 @router.get("/innovators/{innovator_id}/saved-searches/{search_id}/new", tags=["innovators"],
             response_model=NewForSavedSearch)
-def saved_search_new(innovator_id: str, search_id: int, session: SessionDep, index: IndexDep, actor: ActorDep,
+def saved_search_new(innovator_id: str, search_id: int, session: WriteSessionDep, index: IndexDep, actor: ActorDep,
                      mark_seen: bool = False, k: Annotated[int, Query(ge=1, le=200)] = 20) -> Record:
     return ops.new_for_saved_search(session, index, actor, innovator_id, search_id, k, mark_seen)
 
@@ -277,7 +277,7 @@ def search(body: SearchRequest, session: SessionDep, index: IndexDep, actor: Act
 # --- administration --------------------------------------------------------------------------
 
 @router.post("/agencies", status_code=201, tags=["admin"], response_model=AgencyPublic)
-def create_agency(body: AgencyCreate, session: SessionDep, actor: ActorDep) -> Record:
+def create_agency(body: AgencyCreate, session: WriteSessionDep, actor: ActorDep) -> Record:
     return ops.create_agency(session, actor, body.id, body.name_th, body.name_en)
 
 
@@ -287,7 +287,7 @@ def agencies(session: SessionDep) -> Record:
 
 
 @router.post("/keys", status_code=201, tags=["admin"], response_model=KeyIssued)
-def create_key(body: KeyRequest, session: SessionDep, actor: ActorDep) -> Record:
+def create_key(body: KeyRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     key = ops.issue_key(session, actor, body.role, body.agency_id, body.innovator_id, body.label)
     return {"api_key": key, "role": body.role, "agency_id": body.agency_id, "innovator_id": body.innovator_id}
 

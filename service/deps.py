@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts import actor_for_session
 from service.auth import Actor, actor_for
+from service.changes import Sessions
 from service.errors import ServiceError
 from service.indexing import IndexService
 
@@ -21,6 +22,18 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session:
         yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A serialised write transaction for routes that write rows directly (decisions, agencies,
+    keys): on SQLite it takes the write lock up front, so a concurrent writer queues instead of
+    failing on a stale snapshot (service.db.WRITE_OPTION). Committed when the route returns."""
+    with request.app.state.sessions.write() as session:
+        yield session
+
+
+def get_sessions(request: Request) -> Sessions:
+    return request.app.state.sessions
 
 
 def get_index(request: Request) -> IndexService:
@@ -50,6 +63,8 @@ def web_actor(request: Request, session: Session = Depends(get_session)) -> Acto
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 IndexDep = Annotated[IndexService, Depends(get_index)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 WebActorDep = Annotated[Actor, Depends(web_actor)]

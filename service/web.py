@@ -19,7 +19,7 @@ from matcher.filters import Filters
 from service import operations as ops
 from service.auth import Actor
 from service.db import InnovatorRow
-from service.deps import IndexDep, SessionDep, WebActorDep
+from service.deps import IndexDep, SessionDep, WebActorDep, WriteSessionDep
 from service.errors import ServiceError
 from service.forms import FormFields, posted_form
 from service.pages import PAGE_SIZE, check_csrf, error_page, form_error, pages, render
@@ -139,17 +139,19 @@ def _current(history: list[dict]) -> dict[str, dict]:
 
 
 @router.post("/challenges/{challenge_id}/engagements")
-def post_engagement(request: Request, challenge_id: str, session: SessionDep, actor: WebActorDep,
+def post_engagement(request: Request, challenge_id: str, session: SessionDep, writes: WriteSessionDep,
+                    actor: WebActorDep,
                     state: str = Form(...), innovator_id: str = Form(""), note: str = Form(""), csrf: str = Form("")):
     """Agency: invite / shortlist / accept / decline. Innovator: interested (with a proposal) / decline."""
     try:
         check_csrf(request, csrf)
         actor.require("agency", "admin", "innovator")
         target = innovator_id or actor.innovator_id or ""
-        ops.engage(session, actor, challenge_id, target, state, note)
+        ops.engage(writes, actor, challenge_id, target, state, note)
     except ServiceError as exc:
         if exc.status == 422 and actor.role == "innovator":
-            return _challenge_with_error(request, challenge_id, session, actor, exc, {"note": note})
+            writes.rollback()
+            return _challenge_with_error(request, challenge_id, writes, actor, exc, {"note": note})
         return error_page(request, actor, exc)
     anchor = "#respond" if actor.role == "innovator" else f"#s-{target}"
     return RedirectResponse(f"/challenges/{challenge_id}{anchor}", status_code=303)
@@ -166,12 +168,12 @@ def _challenge_with_error(request: Request, challenge_id: str, session: Session,
 
 
 @router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo")
-def post_undo(request: Request, challenge_id: str, innovator_id: str, session: SessionDep, actor: WebActorDep,
+def post_undo(request: Request, challenge_id: str, innovator_id: str, writes: WriteSessionDep, actor: WebActorDep,
               csrf: str = Form("")):
     try:
         check_csrf(request, csrf)
         actor.require("agency", "admin", "innovator")
-        ops.undo_engagement(session, actor, challenge_id, innovator_id)
+        ops.undo_engagement(writes, actor, challenge_id, innovator_id)
     except ServiceError as exc:
         return error_page(request, actor, exc)
     anchor = "#respond" if actor.role == "innovator" else f"#s-{innovator_id}"

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service import accounts
 from service import operations as ops
 from service.auth import Actor
-from service.deps import SESSION_COOKIE, IndexDep, SessionDep, WebActorDep
+from service.deps import SESSION_COOKIE, IndexDep, SessionDep, SessionsDep, WebActorDep, WriteSessionDep
 from service.errors import ServiceError
 from service.forms import FormFields, posted_form
 from service.pages import check_csrf, error_page, form_error, render
@@ -40,11 +40,11 @@ def login_form(request: Request, actor: WebActorDep, next: str = ""):
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, session: SessionDep, form: FormFields = Depends(posted_form)):
+def login(request: Request, session: SessionDep, sessions: SessionsDep, form: FormFields = Depends(posted_form)):
     values = {"login": form.get("login"), "next": form.get("next")}
     try:
         check_csrf(request, form.get("csrf"))
-        token = accounts.login(session, values["login"], form.raw("password"), _client(request))
+        token = accounts.login(sessions, values["login"], form.raw("password"), _client(request))
     except ServiceError as exc:
         return form_error(request, "login.html", Actor(), exc, values, here="/login")
     actor = accounts.actor_for_session(session, token)
@@ -54,7 +54,7 @@ def login(request: Request, session: SessionDep, form: FormFields = Depends(post
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, form: FormFields = Depends(posted_form)):
+def logout(request: Request, session: SessionDep, sessions: SessionsDep, form: FormFields = Depends(posted_form)):
     try:
         check_csrf(request, form.get("csrf"))
     except ServiceError as exc:
@@ -62,9 +62,9 @@ def logout(request: Request, session: SessionDep, form: FormFields = Depends(pos
     if form.flag("everywhere"):
         actor = accounts.actor_for_session(session, request.cookies.get(SESSION_COOKIE))
         if actor.user_id is not None:
-            accounts.logout_everywhere(session, actor.user_id)
+            accounts.logout_everywhere(sessions, actor.user_id)
     else:
-        accounts.logout(session, request.cookies.get(SESSION_COOKIE))
+        accounts.logout(sessions, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -123,7 +123,8 @@ def register_form(request: Request, actor: WebActorDep):
 
 
 @router.post("/register", response_class=HTMLResponse)
-def register(request: Request, session: SessionDep, index: IndexDep, form: FormFields = Depends(posted_form)):
+def register(request: Request, session: SessionDep, sessions: SessionsDep, index: IndexDep,
+             form: FormFields = Depends(posted_form)):
     values = {**profile_values(form), "login": form.get("login"), "display_name": form.get("display_name")}
     try:
         check_csrf(request, form.get("csrf"))
@@ -132,7 +133,7 @@ def register(request: Request, session: SessionDep, index: IndexDep, form: FormF
             account=(values["login"], values["display_name"], form.raw("password")))
     except ServiceError as exc:
         return form_error(request, "register.html", Actor(), exc, values, here="/register")
-    return _signed_in("/innovator", accounts.start_session(session, user_id))
+    return _signed_in("/innovator", accounts.start_session(sessions, user_id))
 
 
 @router.get("/profile", response_class=HTMLResponse)
@@ -174,12 +175,12 @@ def admin_page(request: Request, session: SessionDep, actor: WebActorDep):
 
 
 @router.post("/admin/agencies", response_class=HTMLResponse)
-def admin_create_agency(request: Request, session: SessionDep, actor: WebActorDep,
+def admin_create_agency(request: Request, session: SessionDep, writes: WriteSessionDep, actor: WebActorDep,
                         form: FormFields = Depends(posted_form)):
     values = form.values(("id", "name_th", "name_en"))
     try:
         check_csrf(request, form.get("csrf"))
-        ops.create_agency(session, actor, values["id"], values["name_th"], values["name_en"])
+        ops.create_agency(writes, actor, values["id"], values["name_th"], values["name_en"])
     except ServiceError as exc:
         if exc.status in (401, 403) and exc.code != "csrf":
             return error_page(request, actor, exc)
@@ -193,11 +194,12 @@ INVITE_INPUTS = {"login": "invite_login", "role": "invite_role", "agency_id": "i
 
 
 @router.post("/admin/invitations", response_class=HTMLResponse)
-def admin_invite(request: Request, session: SessionDep, actor: WebActorDep, form: FormFields = Depends(posted_form)):
+def admin_invite(request: Request, session: SessionDep, sessions: SessionsDep, actor: WebActorDep,
+                 form: FormFields = Depends(posted_form)):
     values = form.values(("invite_login", "invite_role", "invite_agency"))
     try:
         check_csrf(request, form.get("csrf"))
-        token = accounts.invite(session, actor, values["invite_login"], values["invite_role"] or "agency",
+        token = accounts.invite(sessions, actor, values["invite_login"], values["invite_role"] or "agency",
                                 values["invite_agency"] or None)
     except ServiceError as exc:
         if exc.status in (401, 403) and exc.code != "csrf":
@@ -221,16 +223,16 @@ def invitation_form(request: Request, token: str, session: SessionDep, actor: We
 
 
 @router.post("/invitations/{token}", response_class=HTMLResponse)
-def accept_invitation(request: Request, token: str, session: SessionDep, form: FormFields = Depends(posted_form)):
+def accept_invitation(request: Request, token: str, session: SessionDep, sessions: SessionsDep,
+                      form: FormFields = Depends(posted_form)):
     values = {"display_name": form.get("display_name")}
     try:
         check_csrf(request, form.get("csrf"))
-        invitation = accounts.open_invitation(session, token)
-        user = accounts.accept_invitation(session, token, values["display_name"], form.raw("password"))
+        user, session_token = accounts.accept_invitation(sessions, token, values["display_name"], form.raw("password"))
     except ServiceError as exc:
         if exc.code == "invitation_invalid":
             return error_page(request, Actor(), exc)
         invitation = accounts.open_invitation(session, token)
         return form_error(request, "invitation.html", Actor(), exc, values, invitation=invitation, token=token,
                           agency=ops.agency_by_id(session, invitation.agency_id), here=f"/invitations/{token}")
-    return _signed_in(HOME_OF_ROLE.get(user.role, "/"), accounts.start_session(session, user.id))
+    return _signed_in(HOME_OF_ROLE.get(user.role, "/"), session_token)
