@@ -119,6 +119,11 @@ def challenge_page(request: Request, challenge_id: str, session: SessionDep, ind
                 context["suggestions_error"] = exc
         context["history"] = history
         context["states"] = _current(history)
+        if request.query_params.get("teams") and index.ready:  # on request: one search per need
+            from service.api_consortium import challenge_consortia
+
+            teams = challenge_consortia(session, index, actor, challenge_id)
+            context.update(consortia=teams.get("teams", []), needs=teams.get("needs", []))
         context["interests"] = [e for e in history if e["state"] == "interested" and not e["undone_at"]]
     elif actor.role == "innovator":
         history = ops.challenge_engagements(session, actor, challenge_id)["data"]

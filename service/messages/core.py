@@ -90,6 +90,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nothing_fits": {"th": "ยังไม่มีนวัตกรที่เหมาะพอจะแนะนำ", "en": "No innovator fits well enough to suggest yet"},
     "matched_solution": {"th": "แนวทางที่ตรงกับโจทย์", "en": "Matching solution"},
     "cross_lingual": {"th": "ข้ามภาษา", "en": "cross-lingual"},
+    "suggest_teams": {"th": "แนะนำทีมร่วม (หลายฝ่ายช่วยกันแก้)", "en": "Suggest teams (several parties together)"},
     "export_csv": {"th": "ดาวน์โหลด CSV", "en": "Download CSV"},
     "contact_hidden": {"th": "นวัตกรไม่ได้เปิดเผยช่องทางติดต่อ", "en": "This innovator does not share contact details"},
     "view_profile": {"th": "ดูโปรไฟล์", "en": "View profile"},
