@@ -112,7 +112,7 @@ def eval_command(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
     clustering = ClusterSettings()
     encoders = {eid: get_encoder(eid, settings.cache_dir) for eid in RetrievalConfig().encoder_ids}
     result = plan(loaded.complaints, encoders, "both", clustering, show_progress=None)
-    report = evaluate(result, clustering.threshold, clustering.min_size, clustering.within_min_size)
+    report = evaluate(result, clustering.threshold, clustering.min_size, clustering.within_min_size, compare=True)
     sample = judged_sample(result.drafts, JUDGED_DRAFTS)
     out.parent.mkdir(parents=True, exist_ok=True)
     drafts_out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,13 @@ the complaints that are in a cluster; complaints left out count in the coverage 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 
-from matcher.complaints.clustering import labels_of
+from matcher.complaints.clustering import Cluster, labels_of
 from matcher.complaints.pipeline import Plan
 
 
@@ -47,6 +48,7 @@ class ComplaintsReport:
     threshold: float
     min_size: int
     within_min_size: int
+    compared: list[ClusteringScores] = field(default_factory=list)
 
     @property
     def covered_share(self) -> float:
@@ -54,14 +56,16 @@ class ComplaintsReport:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "covered_share": self.covered_share,
-                "scores": [{**asdict(s), "clustered_share": s.clustered_share} for s in self.scores]}
+                "scores": [{**asdict(s), "clustered_share": s.clustered_share} for s in self.scores],
+                "compared": [{**asdict(s), "clustered_share": s.clustered_share} for s in self.compared]}
 
 
-def clustering_scores(plan: Plan, scope: str) -> ClusteringScores:
+def clustering_scores(plan: Plan, scope: str, clusters: Sequence[Cluster] | None = None) -> ClusteringScores:
+    """Scores of one scope's clusters (or of `clusters`, for a compared method) against the labels."""
     from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
 
     n = len(plan.complaints)
-    clusters = plan.clusters[scope]
+    clusters = plan.clusters[scope] if clusters is None else clusters
     labels = labels_of(clusters, n)
     rows = [i for i in range(n) if labels[i] >= 0 and plan.complaints[i].categories]
     reference = [plan.complaints[i].categories[0] for i in rows]
@@ -79,12 +83,41 @@ def clustering_scores(plan: Plan, scope: str) -> ClusteringScores:
                             float(v_measure), float(homogeneity), float(completeness), float(np.mean(purities)))
 
 
-def evaluate(plan: Plan, threshold: float, min_size: int, within_min_size: int) -> ComplaintsReport:
+def compared_methods(plan: Plan, min_size: int) -> list[ClusteringScores]:
+    """Other maintained clusterings of the same fused vectors, across districts, scored the same way
+    (clusters under `min_size` dropped): the evidence behind the default's choice."""
+    from sklearn.cluster import HDBSCAN, AgglomerativeClustering
+
+    vectors = np.asarray(plan.vectors, dtype=np.float64)
+    rows = list(range(len(vectors)))
+    methods = {
+        **{f"average linkage, threshold {t}": AgglomerativeClustering(n_clusters=None, distance_threshold=t,
+                                                                     metric="cosine", linkage="average")
+           for t in (0.5, 0.6, 0.7)},
+        **{f"HDBSCAN, min cluster size {m}, min samples 3": HDBSCAN(min_cluster_size=m, min_samples=3, metric="cosine")
+           for m in (5, 8)},
+        "HDBSCAN, min cluster size 5": HDBSCAN(min_cluster_size=5, metric="cosine"),
+        "ward linkage, 100 clusters": AgglomerativeClustering(n_clusters=100, linkage="ward"),
+    }
+    out = []
+    for name, model in methods.items():
+        labels = model.fit_predict(vectors)
+        groups: dict[int, list[int]] = {}
+        for row, label in zip(rows, labels):
+            if label >= 0:
+                groups.setdefault(int(label), []).append(row)
+        clusters = [Cluster(m, "across") for m in groups.values() if len(m) >= min_size]
+        out.append(clustering_scores(plan, name, clusters))
+    return out
+
+
+def evaluate(plan: Plan, threshold: float, min_size: int, within_min_size: int,
+             compare: bool = False) -> ComplaintsReport:
     by_scope = Counter(d.scope for d in plan.drafts)
     return ComplaintsReport(len(plan.complaints), sum(1 for c in plan.complaints if c.categories), len(plan.drafts),
                             dict(sorted(by_scope.items())), len(plan.covered()),
                             [clustering_scores(plan, scope) for scope in plan.clusters], threshold, min_size,
-                            within_min_size)
+                            within_min_size, compared_methods(plan, min_size) if compare else [])
 
 
 def render_markdown(report: ComplaintsReport, source: str, draft_file: str | None = None) -> str:
@@ -108,6 +141,12 @@ def render_markdown(report: ComplaintsReport, source: str, draft_file: str | Non
     lines += ["", "| measure | value |", "|---|---:|",
               f"| draft challenges | {report.drafts} ({scopes}) |",
               f"| complaints covered by a draft | {report.covered:,} of {report.complaints:,} ({report.covered_share:.1%}) |"]
+    if report.compared:
+        lines += ["", f"Other clusterings of the same vectors, across districts, clusters of at least {report.min_size}:", "",
+                  "| method | clusters | complaints in a cluster | adjusted Rand | V-measure | label purity |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {s.scope} | {s.clusters} | {s.clustered:,} ({s.clustered_share:.1%}) | {s.adjusted_rand:.3f} | "
+                  f"{s.v_measure:.3f} | {s.purity:.3f} |" for s in report.compared]
     if draft_file:
         lines += ["", f"Twenty drafts for judging by hand: `{draft_file}`."]
     lines += ["", "Adjusted Rand penalises one Traffy category split over several clusters (the clusters are finer "
