@@ -20,13 +20,14 @@ _BULLET = re.compile(r"^[\s*\-•·>]+")
 _LABEL = (r"(?:จุดเกิ?ด?เห?[ตค]?ุ?|จุดเหตุ|จุดสังเกตุ?|พิกัด\S*|บ้านเลขที่|เลขที่\S*|ซอย|ตรอก|ถนน|แขวง|เเขวง|เขต|ขต|"
           r"สถานะ|หมายเลข\S*|อ้างอิง\S*|เลขร้องทุกข์\S*|ข้อมูลจากประชาชน|หมายเหตุ|\*+หมายเหตุ)")
 _FIELD_LINE = re.compile(rf"^{_LABEL}\s*[:：]")
+_EMPTY_FIELD = re.compile(r"^(?:บ้านเลขที่|เลขที่|ซอย|ถนน|แขวง|เขต)\s*[:：]?\s*-?\s*$")
 _BARE_PLACE = re.compile(r"^(?:(?:เขต|แขวง|ซอย|ถนน)\s*\S{0,25}$|(?:จุดเกิดเหตุ?|จุดสังเกตุ?|พิกัด\S*)\s)")
 _ADDRESS_LINE = re.compile(r"^(?:ซอย|ถนน|แขวง|เขต)\S*(?:\s+\S+){0,8}?\s*(?:ถนน|แขวง|เขต)\S+\s*$")
 _STAMP_LINE = re.compile(r"^\d{1,2}[-/]\d{1,2}[-/]\d{4}\s+\d{1,2}:\d{2}")
 _PROBLEM_LABEL = re.compile(r"^(?:(?:หมายเลขอ้างอิง|อ้างอิง\S*|เลขที่รับแจ้ง\S*)\s*[A-Z0-9]{5,8}\s*(?:หัวข้อหลัก\s*[:：]\s*)?"
                             r"|(?:ปัญหาที่แจ้ง|ปัญหา|เรื่อง)\s*[:：]\s*)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_NOT_A_TITLE = re.compile(r"^(?:สวัสดี|เรียน\s|เรื่อง\s*$|ด้วย\s|รบกวน\s*$)")
+_NOT_A_TITLE = re.compile(r"^(?:ตาม(?:เลขที่|หมายเลข)?รับแจ้ง|สถานะ|สวัสดี|เรียน\s|เรื่อง\s*$|ด้วย\s|รบกวน\s*$)")
 CALL_CENTRE_CATEGORIES = ("สาธารณูปโภค", "เหตุเดือดร้อนรำคาญ", "เหตุเดือนร้อนรำคาญ", "ท่อระบายน้ำ", "ขยะและสิ่งปฏิกูล",
                           "ปัญหาที่ส่งผลกระทบกับการจราจร", "กระทำผิดในที่สาธารณะ", "ต้นไม้และสวนสาธารณะ", "ถนน", "อาคาร",
                           "ปัญหาความเดือดร้อนจากการดำเนินการของรัฐ", "บริการสาธารณะของหน่วยงานในสังกัดกรุงเทพมหานคร",
@@ -47,7 +48,7 @@ def problem_lines(text: str) -> list[str]:
         if not line or line in ("-", ":"):
             continue
         first = first or line
-        if _STAMP_LINE.match(line) or _FIELD_LINE.match(line) or _ADDRESS_LINE.match(line) \
+        if _STAMP_LINE.match(line) or _FIELD_LINE.match(line) or _ADDRESS_LINE.match(line) or _EMPTY_FIELD.match(line) \
                 or (kept and _BARE_PLACE.match(line)):
             continue
         line = _PROBLEM_LABEL.sub("", line).strip()
