@@ -146,8 +146,27 @@ def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+EXPORT_PACKAGES = ("safetensors", "tokenizers")
+INSTALL_HINT = "pip install 'bic-matcher[export]' (from a checkout: pip install -e '.[export]')"
+
+
+def require_export_packages() -> None:
+    """ImportError with the install line when a package the export writes with is missing."""
+    import importlib
+
+    missing = []
+    for name in EXPORT_PACKAGES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ImportError(f"exporting the model needs {' and '.join(missing)}: {INSTALL_HINT}")
+
+
 def export_sentence_transformer(out_dir: Path, source: Path | None = None) -> Path:
     """Write a sentence-transformers directory (Transformer -> mean Pooling -> Normalize)."""
+    require_export_packages()
     from safetensors.numpy import save_file
 
     model = read_packed(source or bundled_model_path())

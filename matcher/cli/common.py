@@ -32,6 +32,7 @@ def handle_errors(func: F) -> F:
         from matcher.corpora import CorpusError
         from matcher.engine import UnknownRecordError
         from matcher.index.manifest import IndexError_
+        from matcher.validation import field_errors, summary
 
         try:
             return func(*args, **kwargs)
@@ -40,9 +41,11 @@ def handle_errors(func: F) -> F:
         except (CorpusError, IndexError_, FileNotFoundError) as exc:
             fail(str(exc))
         except ValidationError as exc:
-            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), EXIT_USAGE)
-        except ValueError as exc:
+            fail(summary(field_errors(exc.errors())), EXIT_USAGE)
+        except ValueError as exc:  # matcher.validation.InvalidInput too: every bad option, as the API names them
             fail(str(exc), EXIT_USAGE)
+        except ImportError as exc:  # an optional extra is missing: the message says what to install
+            fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
 

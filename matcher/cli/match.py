@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
+
 import typer
 
 from matcher.cli.common import EXIT_USAGE, data_dir_option, fail, handle_errors, print_json, resolve_settings
+
+
+class Target(str, Enum):
+    innovators = "innovators"
+    challenges = "challenges"
 
 
 def print_table(title: str, hits, lang: str = "en") -> None:
@@ -29,16 +36,16 @@ def match(
     challenge: str = typer.Option(None, "--challenge", "-c", help="Stored challenge id -> innovators"),
     innovator: str = typer.Option(None, "--innovator", "-i", help="Stored innovator id -> open challenges"),
     text: str = typer.Option(None, "--text", "-t", help="Free text (Thai/English/mixed)"),
-    target: str = typer.Option("innovators", help="For --text: search 'innovators' or 'challenges'"),
+    target: Target = typer.Option(Target.innovators, help="For --text: search innovators or challenges"),
     k: int = typer.Option(10, "-k", min=1, max=1000, help="Number of results"),
     mode: str = typer.Option(None, help="dense | lexical | hybrid (default: hybrid)"),
     sector: list[str] = typer.Option(None, help="Only these sectors (repeatable)"),
     theme: list[str] = typer.Option(None, help="Only these themes (repeatable)"),
     district: list[str] = typer.Option(None, help="Only these districts (repeatable)"),
-    kind: list[str] = typer.Option(None, help="Only these innovator kinds (repeatable)"),
-    status: list[str] = typer.Option(None, help="Only challenges with this status"),
-    language: list[str] = typer.Option(None, help="Only documents in th / en / mixed"),
-    min_trl: int = typer.Option(None, min=1, max=9, help="Minimum technology readiness level"),
+    kind: list[str] = typer.Option(None, help="Innovators only: these kinds, e.g. startup (repeatable)"),
+    status: list[str] = typer.Option(None, help="Challenges only: this status, e.g. open (repeatable)"),
+    language: list[str] = typer.Option(None, help="Only records written in this language, e.g. th (repeatable)"),
+    min_trl: int = typer.Option(None, help="Innovators only: minimum technology readiness level (1-9)"),
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
     include_weak: bool = typer.Option(False, "--include-weak", help="Also list candidates below the relevance floor"),
     lang: str = typer.Option("en", help="Language of the reasons in the table: en or th"),
@@ -52,10 +59,13 @@ def match(
     given = [x for x in (challenge, innovator, text) if x is not None]
     if len(given) != 1:
         fail("give exactly one of --challenge, --innovator or --text", EXIT_USAGE)
+    target = Target(target).value
+    side = "innovators" if challenge is not None else "challenges" if innovator is not None else target
+    # the same checks and messages as the API's filters: an unknown value, or one for the other side, exits 2
+    filters = Filters.from_params(sector=sector, theme=theme, district=district, kind=kind, status=status,
+                                  language=language, min_trl=min_trl, side=side)
     settings = resolve_settings(data_dir)
     config = RetrievalConfig(mode=mode) if mode else RetrievalConfig()
-    filters = Filters.from_labels(sectors=sector, themes=theme, district=district, kind=kind, status=status,
-                                  language=language, min_trl=min_trl)
     engine = open_engine(settings.index_dir, settings.cache_dir, config)
     engine.apply_floor = not include_weak
     if challenge is not None:
