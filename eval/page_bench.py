@@ -52,7 +52,7 @@ def bench_pages(innovators: int = typer.Option(10_000, help="Stored innovators")
                 http.get("/login")
                 answer = http.post("/login", data={"login": LOGIN, "password": PASSWORD,
                                                     "csrf": http.cookies.get("bic_csrf")})
-                if "/admin" not in str(answer.url):
+                if answer.status_code != 303 or answer.headers.get("location") != "/admin":
                     raise RuntimeError(f"login failed: HTTP {answer.status_code}")
                 latencies: list[float] = []
                 for round_ in range(rounds + 1):
