@@ -113,6 +113,8 @@ def render(request: Request, name: str, actor: Actor, status_code: int = 200, **
         "local_time": lambda v: local_time(v, lang), "local_date": lambda v: local_date(v, lang),
         "budget_range": budget_range, "term": lambda kind, key: term_label(kind, key, lang),
         "kinds": [k.value for k in InnovatorKind],
+        "kind_options": [(k.value, t(f"kind_{k.value}")) for k in InnovatorKind],
+        "language_options": [(code, t(f"lang_{code}")) for code in ("th", "en")],
         "terms": lambda vocabulary: [(x.key, x.label(lang)) for x in taxonomy.VOCABULARIES[vocabulary]],
         "page_url": lambda **changes: page_url(request, context.get("here"), **changes), "errors": {}, "form": {},
         **context},

@@ -35,14 +35,13 @@ def is_strong(fit: int | None, band: str | None, fused: float) -> bool:
     return fused >= FALLBACK_FUSED
 
 
-@dataclass(frozen=True)
-class GapCell:
-    theme: str
-    district: str
+class _DemandAndSupply:
+    """The gap rule, one place for cells and sectors: demand is complaints plus open challenges;
+    the gap score is demand / (1 + capable innovators)."""
+
     complaints: int
     open_challenges: int
     innovators: tuple[str, ...]
-    """Capable innovators' ids (strong fit to the cell's demand), best first."""
 
     @property
     def demand(self) -> int:
@@ -55,6 +54,16 @@ class GapCell:
     @property
     def gap_score(self) -> float:
         return self.demand / (1 + self.capable)
+
+
+@dataclass(frozen=True)
+class GapCell(_DemandAndSupply):
+    theme: str
+    district: str
+    complaints: int
+    open_challenges: int
+    innovators: tuple[str, ...]
+    """Capable innovators' ids (strong fit to the cell's demand), best first."""
 
     @property
     def is_gap(self) -> bool:
@@ -68,23 +77,11 @@ class GapCell:
 
 
 @dataclass(frozen=True)
-class SectorGap:
+class SectorGap(_DemandAndSupply):
     sector: str
     complaints: int
     open_challenges: int
     innovators: tuple[str, ...]
-
-    @property
-    def demand(self) -> int:
-        return self.complaints + self.open_challenges
-
-    @property
-    def capable(self) -> int:
-        return len(self.innovators)
-
-    @property
-    def gap_score(self) -> float:
-        return self.demand / (1 + self.capable)
 
     def to_dict(self) -> dict:
         return {"sector": self.sector, "complaints": self.complaints, "open_challenges": self.open_challenges,
