@@ -63,9 +63,9 @@ def _read_text(path: Path) -> str:
         raise CorpusError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line."""
-    text = _read_text(path)
+def jsonl_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, object, None) for each non-blank JSON Lines line, or (number, None, problem)
+    for a line that is not a JSON object; callers decide whether a bad line stops them."""
     if text.startswith("\ufeff"):
         text = text[1:]
     for number, line in enumerate(text.split("\n"), start=1):
@@ -74,9 +74,19 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
         if not isinstance(obj, dict):
-            raise CorpusError(f"{path}:{number}: expected a JSON object")
+            yield number, None, f"expected a JSON object, got {type(obj).__name__}"
+            continue
+        yield number, obj, None
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a bad line is a CorpusError."""
+    for number, obj, problem in jsonl_lines(_read_text(path)):
+        if problem is not None:
+            raise CorpusError(f"{path}:{number}: {problem}")
         yield number, obj
 
 

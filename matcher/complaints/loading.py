@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from matcher import taxonomy
+from matcher.corpora import jsonl_lines
 from matcher.complaints.models import Complaint, LineError, LoadResult
 
 FIELDS = ("id", "text", "district", "categories", "created_at", "state")
@@ -145,18 +146,8 @@ def _plain(problem: dict[str, Any], value: Any) -> str:
 
 
 def _jsonl_records(text: str) -> Iterator[tuple[int, dict[str, Any] | None, LineError | None]]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, None, LineError(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            yield number, None, LineError(number, None, f"expected a JSON object, got {type(obj).__name__}")
-            continue
-        yield number, obj, None
+    for number, obj, problem in jsonl_lines(text):
+        yield number, obj, LineError(number, None, problem) if problem else None
 
 
 def _csv_records(text: str, mapping: Mapping[str, str]) -> Iterator[tuple[int, dict[str, Any] | None, LineError | None]]:
