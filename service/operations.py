@@ -461,11 +461,11 @@ def _csv_cell(value: Any) -> Any:
 # --- administration -------------------------------------------------------------------------
 
 def create_agency(session: Session, actor: Actor, agency_id: str, name_th: str, name_en: str) -> dict[str, Any]:
-    """One agency with its Thai and English names (the API's AgencyRequest rules, for pages too)."""
-    from service.schemas import AgencyRequest
+    """One agency with its Thai and English names (the API's AgencyCreate rules, for pages too)."""
+    from service.schemas import AgencyCreate
 
     actor.require("admin")
-    _validate(AgencyRequest, {"id": agency_id, "name_th": name_th, "name_en": name_en})
+    _validate(AgencyCreate, {"id": agency_id, "name_th": name_th, "name_en": name_en})
     if session.get(Agency, agency_id) is not None:
         raise conflict("agency", agency_id)
     row = Agency(id=agency_id, name_th=name_th, name_en=name_en, created_at=_now())

@@ -267,10 +267,6 @@ class AgencyCreate(_Body):
     name_en: str = Field(min_length=1, max_length=300)
 
 
-AgencyRequest = AgencyCreate
-"""The earlier name (service.operations.create_agency validates page input with it)."""
-
-
 class AgencyPublic(BaseModel):
     id: str
     name_th: str
