@@ -18,6 +18,7 @@ from typing import Literal
 from matcher.collection import Collection, Hit, IndexDoc, Query
 from matcher.config import RetrievalConfig, scoring_identity
 from matcher.encoders import Encoder, get_encoder
+from matcher.encoders.base import EncoderWrapper
 from matcher.filters import Filters
 from matcher.fit import FitModel, band, pair_features, shipped_model
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
@@ -204,6 +205,16 @@ class MatchEngine:
         collection = self.collection("challenges")
         query = collection.text_queries([text], self._encoder_ids(config))[0]
         return collection.search(query, k, config, None, self.hidden_challenges(viewer))
+
+    def warm_up(self) -> None:
+        """Run each encoder once. A process that indexed from stored vectors has not encoded yet, and
+        an encoder's first call pays its runtime's set-up (about a second for USE here); without
+        this, the first free-text search or matched-solution lookup after start-up would pay it."""
+        for encoder in self.encoders.values():
+            while isinstance(encoder, EncoderWrapper):  # past caches and shipped vectors, to the model
+                encoder = encoder.inner
+            encoder.encode_queries(["warm up"])
+            encoder.encode_documents(["warm up"])
 
     def matched_solutions(self, solution_lists: Sequence[Sequence], *, challenge_id: str | None = None,
                           text: str | None = None) -> list[MatchedSolution | None]:

@@ -214,6 +214,7 @@ class IndexService:
             while self.apply_pending():
                 self._check_stop()
         self.engine.refresh_hubness()
+        self.engine.warm_up()
         self.status = "ready"
         self._set_progress("ready", sum(self.sizes().values()), sum(self.sizes().values()), force=True)
 

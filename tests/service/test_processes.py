@@ -56,7 +56,7 @@ def test_two_workers_on_sqlite_see_each_others_writes(tmp_path, small_records):
         for innovator in innovators[6:10]:
             assert httpx.post(server.base + "/v1/innovators", json=innovator.model_dump(mode="json"),
                               timeout=60).status_code == 201
-            assert _visible_everywhere([server.base], "ch-w1", innovator.id, timeout=3.0, tries_per_base=6) <= 3.0  # includes up to 6 match requests, each now with matched solutions
+            assert _visible_everywhere([server.base], "ch-w1", innovator.id, timeout=1.0, tries_per_base=6) <= 1.0
     finally:
         server.stop()
 
