@@ -81,6 +81,17 @@ class Change(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Tombstone(Base):
+    """What a deleted challenge or innovator leaves: its id, never to be reused (so no history can
+    attach to a newcomer) and, for a challenge, the owning agency (who alone may learn it existed)."""
+
+    __tablename__ = "tombstones"
+    side: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Lease(Base):
     """A named, expiring lock held by one process (who encodes missing vectors, for instance)."""
 
