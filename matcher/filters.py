@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from matcher.records import Districts, InnovatorKind, Language, Sectors, Status, Themes
 from matcher.validation import FieldError, InvalidInput
@@ -40,7 +40,7 @@ class Filters(BaseModel):
     kind: list[InnovatorKind] = Field(default_factory=list, description="Innovators only")
     status: list[Status] = Field(default_factory=list, description="Challenges only")
     language: list[Language] = Field(default_factory=list, description="Language of the record's text")
-    min_trl: int | None = Field(default=None, ge=1, le=9, description="Innovators only: best solution's TRL")
+    min_trl: StrictInt | None = Field(default=None, ge=1, le=9, description="Innovators only: best solution's TRL")
 
     @classmethod
     def from_params(cls, *, sector: Iterable[str] | None = None, theme: Iterable[str] | None = None,

@@ -6,7 +6,6 @@ given so Thai round-trips byte for byte; normalisation happens only on the way i
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, timezone
 from enum import Enum
@@ -16,12 +15,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from matcher import taxonomy
-from matcher.text import detect_language, is_blank
+from matcher.text import check_text, detect_language
 
 MAX_TITLE_CHARS = 300
 MAX_TEXT_CHARS = 10_000
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def new_id(prefix: str) -> str:
@@ -33,12 +31,8 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _clean_text(value: str) -> str:
-    if is_blank(value):
-        raise ValueError("must not be empty or whitespace only")
-    if _CONTROL.search(value):
-        raise ValueError("contains control characters")
-    return value
+def _note_text(value: str) -> str:
+    return check_text(value, allow_blank=True)
 
 
 def _key_list(vocabulary: str):
@@ -57,8 +51,8 @@ def _optional_district(value: str | None) -> str | None:
     return None if value in (None, "") else taxonomy.resolve("district", value)
 
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_clean_text)]
-LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_clean_text)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(check_text)]
+LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(check_text)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
 Sectors = Annotated[list[str], AfterValidator(_key_list("sector"))]
 Themes = Annotated[list[str], AfterValidator(_key_list("theme"))]
@@ -88,7 +82,12 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, use_enum_values=True, validate_default=True)
 
 
-ContactText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)]
+ContactText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_text)]
+NoteText = Annotated[str, Field(max_length=2000), AfterValidator(_note_text)]
+"""An optional note (a decision's reason, a proposal): may be empty, never holds control characters."""
+QueryText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(check_text)]
+"""A free-text query (search, similar, saved search): the same rule as stored text. The matcher reads
+only its first QUERY_WINDOW_CHARS (matcher.text.cut_query) and says so."""
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -99,7 +98,7 @@ class Contact(_Record):
     email: Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)] | None = None
     phone: Annotated[str, Field(max_length=40, pattern=r"^[0-9+()\-. ]{6,40}$")] | None = None
     website: Annotated[str, Field(max_length=300, pattern=r"^https?://\S+$")] | None = None
-    line_id: Annotated[str, Field(max_length=60)] | None = None
+    line_id: Annotated[str, Field(max_length=60), AfterValidator(check_text)] | None = None
 
 
 class Evidence(_Record):
@@ -128,8 +127,8 @@ class Challenge(_Record):
     status: Status = Status.open
     confidential: bool = False
     deadline: date | None = None
-    budget_min_thb: float | None = Field(default=None, ge=0)
-    budget_max_thb: float | None = Field(default=None, ge=0)
+    budget_min_thb: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_max_thb: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     contact: Contact | None = None
     evidence: Evidence | None = Field(default=None, description="Citizen complaints this challenge was drafted from")
     created_at: datetime = Field(default_factory=_utcnow)

@@ -14,7 +14,6 @@ from typing import Literal
 
 LanguageCode = Literal["th", "en", "mixed"]
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _WORDISH = re.compile(r"[0-9A-Za-z\u0E00-\u0E7F]")
@@ -24,14 +23,64 @@ MIXED_MIN_SHARE = 0.2
 """A script counts as present when it has at least this share of the letters."""
 
 
-def is_blank(text: str) -> bool:
-    """True for text with nothing visible: whitespace (any Unicode space) and zero-width characters only."""
-    return not _ZERO_WIDTH.sub("", text).strip()
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
+"""Characters that show nothing: Unicode's default-ignorable code points (zero-width, joiners,
+bidi marks, variation selectors, Hangul fillers, which Unicode counts as letters) and the braille
+blank. Text made only of these (and spaces, symbols, emoji) is blank."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""NUL, C0/C1 control characters (tab, line feed and carriage return are text), lone surrogates
+and the non-characters U+FFFE/U+FFFF: refused in every stored text and every query."""
 
 
 def has_content(text: str) -> bool:
-    """True when the text has at least one letter or digit (Thai or Latin): something to match on."""
-    return bool(_WORDISH.search(text.translate(_THAI_DIGITS)))
+    """True when the text has at least one letter or digit (any script) after NFKC normalisation,
+    ignoring invisible characters: something a person wrote and a matcher can match on."""
+    visible = _IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
+    return any(unicodedata.category(ch)[0] in "LN" for ch in visible)
+
+
+def is_blank(text: str) -> bool:
+    """The one meaning of "blank" for every text field and query: no letter or digit (whitespace,
+    zero-width characters, braille blanks, Hangul fillers, punctuation or emoji only)."""
+    return not has_content(text)
+
+
+class TextProblem(ValueError):
+    """Why a text was refused; `type` is the machine code an error message is translated from."""
+
+    def __init__(self, type_: str, message: str):
+        super().__init__(message)
+        self.type = type_
+        self.ctx: dict[str, object] = {}
+
+
+def check_text(value: str, *, allow_blank: bool = False) -> str:
+    """The one text rule of the boundary (records, request bodies, queries, web forms, the CLI):
+    no control characters, and (unless `allow_blank`, for optional notes) not blank. The text is
+    returned unchanged: storage keeps exactly what was written."""
+    if _CONTROL.search(value):
+        raise TextProblem("text_control", "contains control characters (NUL, U+0001-U+001F except tab and new line, "
+                                          "U+007F-U+009F) or invalid code points")
+    if not allow_blank and is_blank(value):
+        raise TextProblem("text_blank", "must contain a letter or digit (it is empty, or only spaces, "
+                                        "invisible characters, punctuation or emoji)")
+    return value
+
+
+QUERY_WINDOW_CHARS = 2000
+"""How much of a free-text query the matcher reads: the encoders see at most 512 tokens (about this
+many characters of Thai or English), so more text would cost time (segmentation, BM25 terms,
+explanations) without changing the dense match."""
+
+
+def cut_query(text: str) -> tuple[str, bool]:
+    """The part of a query the matcher reads, and whether it was cut (the caller says so)."""
+    if len(text) <= QUERY_WINDOW_CHARS:
+        return text, False
+    cut = text[:QUERY_WINDOW_CHARS]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > QUERY_WINDOW_CHARS // 2 else cut), True
 
 
 def normalize(text: str) -> str:
@@ -39,7 +88,7 @@ def normalize(text: str) -> str:
     from pythainlp.util import normalize as thai_normalize
 
     text = unicodedata.normalize("NFC", text)
-    text = _ZERO_WIDTH.sub("", text).translate(_THAI_DIGITS)
+    text = _IGNORABLE.sub("", text).translate(_THAI_DIGITS)
     text = _SPACES.sub(" ", text).strip()
     return thai_normalize(text) if text else text
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from matcher.filters import Filters
 from matcher.records import InnovatorKind, Language, Status
+from matcher.text import QUERY_WINDOW_CHARS
 from matcher.validation import InvalidInput
 
 from service import operations as ops
-from service.deps import ActorDep, IndexDep, SessionDep, WriteSessionDep
+from service.deps import ActorDep, IfMatchDep, IndexDep, PathId, SessionDep, WriteSessionDep, etag
 from service.errors import invalid, invalid_fields
-from service.schemas import (ERROR_RESPONSES, AgencyCreate, AgencyPublic, ChallengeCreate, ChallengePublic,
+from service.schemas import (ERROR_RESPONSES, ErrorResponse, AgencyCreate, AgencyPublic, ChallengeCreate, ChallengePublic,
                              ChallengeQuery, ChallengeUpdate, EngagementEvent, EngagementRequest, FeedbackRequest,
                              Health, Hit, InnovatorCreate, InnovatorPublic, InnovatorQuery, InnovatorRegistered,
                              InnovatorUpdate, Items, KeyIssued, KeyRequest, Matches, NewForSavedSearch, Page, Ready,
@@ -73,11 +74,18 @@ MATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Matches (JSON), or CSV with format=csv"}}
 
 
-def matches_body(data: list[dict[str, Any]]) -> dict[str, Any]:
-    """A list of matches; an empty one says so in both languages instead of returning bare []."""
-    body: dict[str, Any] = {"data": data, "count": len(data), "nothing_fits": not data}
+QUERY_CUT = {"th": f"ข้อความค้นหายาวเกิน ระบบอ่านเฉพาะ {QUERY_WINDOW_CHARS:,} ตัวอักษรแรก",
+             "en": f"The query is longer than the matcher reads; only its first {QUERY_WINDOW_CHARS:,} characters were used"}
+
+
+def matches_body(data: list[dict[str, Any]], query_cut: bool = False) -> dict[str, Any]:
+    """A list of matches; an empty one says so in both languages instead of returning bare [];
+    a query cut to the matcher's window says that too."""
+    body: dict[str, Any] = {"data": data, "count": len(data), "nothing_fits": not data, "query_cut": query_cut}
     if not data:
         body["message"] = NOTHING_FITS
+    elif query_cut:
+        body["message"] = QUERY_CUT
     return body
 
 
@@ -111,9 +119,22 @@ def metrics(request: Request, index: IndexDep) -> Record:
 
 # --- challenges ------------------------------------------------------------------------------
 
+VERSIONED = {412: {"model": ErrorResponse, "description": "If-Match names a version that is no longer current"},
+             428: {"model": ErrorResponse, "description": "If-Match is required (setting require_if_match)"}}
+"""Extra error responses of conditional writes (PATCH, DELETE, close)."""
+
+
+def versioned(record: Record, response: Response) -> Record:
+    """`record` with its version as the response's ETag (send it back as If-Match to write safely)."""
+    response.headers["ETag"] = etag(int(record["version"]))
+    return record
+
+
 @router.post("/challenges", status_code=201, tags=["challenges"], response_model=ChallengePublic)
-def create_challenge(body: ChallengeCreate, session: SessionDep, index: IndexDep, actor: ActorDep) -> Record:
-    return ops.create_challenge(session, index, actor, body.model_dump(mode="json", exclude_unset=True))
+def create_challenge(body: ChallengeCreate, response: Response, session: SessionDep, index: IndexDep,
+                     actor: ActorDep) -> Record:
+    return versioned(ops.create_challenge(session, index, actor, body.model_dump(mode="json", exclude_unset=True)),
+                     response)
 
 
 @router.post("/challenges/similar", tags=["challenges"], response_model=Items[Hit])
@@ -130,23 +151,30 @@ def list_challenges(query: Annotated[ChallengeQuery, Query()], session: SessionD
 
 
 @router.get("/challenges/{challenge_id}", tags=["challenges"], response_model=ChallengePublic)
-def get_challenge(challenge_id: str, session: SessionDep, actor: ActorDep) -> Record:
-    return ops.challenge_public(ops.load_challenge(session, actor, challenge_id))
+def get_challenge(challenge_id: PathId, response: Response, session: SessionDep, actor: ActorDep) -> Record:
+    """A challenge; its `ETag` is its version (send it as If-Match with a PATCH)."""
+    return versioned(ops.challenge_public(ops.load_challenge(session, actor, challenge_id)), response)
 
 
-@router.patch("/challenges/{challenge_id}", tags=["challenges"], response_model=ChallengePublic)
-def update_challenge(challenge_id: str, body: ChallengeUpdate, session: SessionDep, index: IndexDep,
-                     actor: ActorDep) -> Record:
-    return ops.update_challenge(session, index, actor, challenge_id, body.model_dump(mode="json", exclude_unset=True))
+@router.patch("/challenges/{challenge_id}", tags=["challenges"], response_model=ChallengePublic, responses=VERSIONED)
+def update_challenge(challenge_id: PathId, body: ChallengeUpdate, response: Response, session: SessionDep,
+                     index: IndexDep, actor: ActorDep, expected: IfMatchDep) -> Record:
+    """Change the fields given. With `If-Match` (the ETag of your read) the change applies only to
+    that version (412 otherwise); without it, it is merged onto the current version."""
+    return versioned(ops.update_challenge(session, index, actor, challenge_id,
+                                          body.model_dump(mode="json", exclude_unset=True), expected), response)
 
 
-@router.post("/challenges/{challenge_id}/close", tags=["challenges"], response_model=ChallengePublic)
-def close_challenge(challenge_id: str, session: SessionDep, index: IndexDep, actor: ActorDep) -> Record:
-    return ops.update_challenge(session, index, actor, challenge_id, {"status": "closed"})
+@router.post("/challenges/{challenge_id}/close", tags=["challenges"], response_model=ChallengePublic,
+             responses=VERSIONED)
+def close_challenge(challenge_id: PathId, response: Response, session: SessionDep, index: IndexDep, actor: ActorDep,
+                    expected: IfMatchDep) -> Record:
+    return versioned(ops.update_challenge(session, index, actor, challenge_id, {"status": "closed"}, expected),
+                     response)
 
 
 @router.get("/challenges/{challenge_id}/matches", tags=["matching"], response_model=Matches, responses=MATCH_RESPONSES)
-def challenge_matches(challenge_id: str, session: SessionDep, index: IndexDep, actor: ActorDep,
+def challenge_matches(challenge_id: PathId, session: SessionDep, index: IndexDep, actor: ActorDep,
                       filters: InnovatorFilters, k: K = 10, mode: Mode = None, format: Format = "json",
                       include_weak: Annotated[bool, Query(description="Also list candidates below the relevance floor")] = False
                       ) -> Any:
@@ -159,20 +187,20 @@ def challenge_matches(challenge_id: str, session: SessionDep, index: IndexDep, a
 # --- engagements -----------------------------------------------------------------------------
 
 @router.post("/challenges/{challenge_id}/feedback", status_code=201, tags=["engagements"], response_model=EngagementEvent)
-def feedback(challenge_id: str, body: FeedbackRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
+def feedback(challenge_id: PathId, body: FeedbackRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     """The first API's decisions (shortlist / accept / reject), recorded as engagement events."""
     return ops.record_feedback(session, actor, challenge_id, body.innovator_id, body.decision, body.note)
 
 
 @router.get("/challenges/{challenge_id}/feedback", tags=["engagements"], response_model=Items[EngagementEvent])
-def list_feedback(challenge_id: str, session: SessionDep, actor: ActorDep) -> Record:
+def list_feedback(challenge_id: PathId, session: SessionDep, actor: ActorDep) -> Record:
     """The pair history of a challenge (same as /engagements; kept for the first API's clients)."""
     return ops.challenge_engagements(session, actor, challenge_id)
 
 
 @router.post("/challenges/{challenge_id}/engagements", status_code=201, tags=["engagements"],
              response_model=EngagementEvent)
-def engage(challenge_id: str, body: EngagementRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
+def engage(challenge_id: PathId, body: EngagementRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     """Agency: invite / shortlist / accept / decline an innovator. Innovator: interested (with a proposal
     in `note`) or declined; `innovator_id` defaults to the innovator's own profile."""
     actor.require("agency", "admin", "innovator")
@@ -183,19 +211,19 @@ def engage(challenge_id: str, body: EngagementRequest, session: WriteSessionDep,
 
 
 @router.get("/challenges/{challenge_id}/engagements", tags=["engagements"], response_model=Items[EngagementEvent])
-def challenge_engagements(challenge_id: str, session: SessionDep, actor: ActorDep) -> Record:
+def challenge_engagements(challenge_id: PathId, session: SessionDep, actor: ActorDep) -> Record:
     return ops.challenge_engagements(session, actor, challenge_id)
 
 
 @router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo", tags=["engagements"], response_model=Undone)
-def undo_engagement(challenge_id: str, innovator_id: str, session: WriteSessionDep, actor: ActorDep) -> Record:
+def undo_engagement(challenge_id: PathId, innovator_id: PathId, session: WriteSessionDep, actor: ActorDep) -> Record:
     """Undo the pair's latest step, if the caller's side made it."""
     actor.require("agency", "admin", "innovator")
     return ops.undo_engagement(session, actor, challenge_id, innovator_id)
 
 
 @router.get("/innovators/{innovator_id}/engagements", tags=["engagements"], response_model=Items[EngagementEvent])
-def innovator_engagements(innovator_id: str, session: SessionDep, actor: ActorDep) -> Record:
+def innovator_engagements(innovator_id: PathId, session: SessionDep, actor: ActorDep) -> Record:
     return ops.innovator_engagements(session, actor, innovator_id)
 
 
@@ -208,9 +236,10 @@ def export_feedback(session: SessionDep, actor: ActorDep) -> str:
 # --- innovators ------------------------------------------------------------------------------
 
 @router.post("/innovators", status_code=201, tags=["innovators"], response_model=InnovatorRegistered)
-def register_innovator(body: InnovatorCreate, session: SessionDep, index: IndexDep, actor: ActorDep) -> Record:
+def register_innovator(body: InnovatorCreate, response: Response, session: SessionDep, index: IndexDep,
+                       actor: ActorDep) -> Record:
     record, key, _user = ops.register_innovator(session, index, actor, body.model_dump(mode="json", exclude_unset=True))
-    return {**record, "api_key": key}
+    return versioned({**record, "api_key": key}, response)
 
 
 @router.get("/innovators", tags=["innovators"], response_model=Page[InnovatorPublic])
@@ -220,25 +249,30 @@ def list_innovators(query: Annotated[InnovatorQuery, Query()], session: SessionD
 
 
 @router.get("/innovators/{innovator_id}", tags=["innovators"], response_model=InnovatorPublic)
-def get_innovator(innovator_id: str, session: SessionDep, actor: ActorDep) -> Record:
-    """A profile; its contact only for agency staff (when shared) and the innovator itself."""
-    return ops.innovator_public(session, actor, innovator_id)
+def get_innovator(innovator_id: PathId, response: Response, session: SessionDep, actor: ActorDep) -> Record:
+    """A profile; its contact only for agency staff (when shared) and the innovator itself. Its
+    `ETag` is its version (send it as If-Match with a PATCH or DELETE)."""
+    return versioned(ops.innovator_public(session, actor, innovator_id), response)
 
 
-@router.patch("/innovators/{innovator_id}", tags=["innovators"], response_model=InnovatorPublic)
-def update_innovator(innovator_id: str, body: InnovatorUpdate, session: SessionDep, index: IndexDep,
-                     actor: ActorDep) -> Record:
-    return ops.update_innovator(session, index, actor, innovator_id, body.model_dump(mode="json", exclude_unset=True))
+@router.patch("/innovators/{innovator_id}", tags=["innovators"], response_model=InnovatorPublic, responses=VERSIONED)
+def update_innovator(innovator_id: PathId, body: InnovatorUpdate, response: Response, session: SessionDep,
+                     index: IndexDep, actor: ActorDep, expected: IfMatchDep) -> Record:
+    return versioned(ops.update_innovator(session, index, actor, innovator_id,
+                                          body.model_dump(mode="json", exclude_unset=True), expected), response)
 
 
-@router.delete("/innovators/{innovator_id}", status_code=204, tags=["innovators"], response_class=Response)
-def delete_innovator(innovator_id: str, session: SessionDep, index: IndexDep, actor: ActorDep) -> Response:
-    ops.delete_innovator(session, index, actor, innovator_id)
+@router.delete("/innovators/{innovator_id}", status_code=204, tags=["innovators"], response_class=Response,
+               responses=VERSIONED)
+def delete_innovator(innovator_id: PathId, session: SessionDep, index: IndexDep, actor: ActorDep,
+                     expected: IfMatchDep) -> Response:
+    """Delete a profile. Its id is kept as a tombstone and never given out again."""
+    ops.delete_innovator(session, index, actor, innovator_id, expected)
     return Response(status_code=204)
 
 
 @router.get("/innovators/{innovator_id}/matches", tags=["matching"], response_model=Matches)
-def innovator_matches(innovator_id: str, session: SessionDep, index: IndexDep, actor: ActorDep,
+def innovator_matches(innovator_id: PathId, session: SessionDep, index: IndexDep, actor: ActorDep,
                       filters: ChallengeFilters, k: K = 10, mode: Mode = None) -> Record:
     data = ops.match_innovator(session, index, actor, innovator_id, k, mode, filters)
     return matches_body(data)
@@ -246,19 +280,19 @@ def innovator_matches(innovator_id: str, session: SessionDep, index: IndexDep, a
 
 @router.post("/innovators/{innovator_id}/saved-searches", status_code=201, tags=["innovators"],
              response_model=SavedSearchPublic)
-def save_search(innovator_id: str, body: SavedSearchRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
+def save_search(innovator_id: PathId, body: SavedSearchRequest, session: WriteSessionDep, actor: ActorDep) -> Record:
     filters = checked(body.filters, "challenges", "filters.")
     return ops.create_saved_search(session, actor, innovator_id, body.text, filters)
 
 
 @router.get("/innovators/{innovator_id}/saved-searches", tags=["innovators"], response_model=Items[SavedSearchPublic])
-def saved_searches(innovator_id: str, session: SessionDep, actor: ActorDep) -> Record:
+def saved_searches(innovator_id: PathId, session: SessionDep, actor: ActorDep) -> Record:
     return ops.list_saved_searches(session, actor, innovator_id)
 
 
 @router.get("/innovators/{innovator_id}/saved-searches/{search_id}/new", tags=["innovators"],
             response_model=NewForSavedSearch)
-def saved_search_new(innovator_id: str, search_id: int, session: WriteSessionDep, index: IndexDep, actor: ActorDep,
+def saved_search_new(innovator_id: PathId, search_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: WriteSessionDep, index: IndexDep, actor: ActorDep,
                      mark_seen: bool = False, k: Annotated[int, Query(ge=1, le=200)] = 20) -> Record:
     return ops.new_for_saved_search(session, index, actor, innovator_id, search_id, k, mark_seen)
 
@@ -268,10 +302,11 @@ def saved_search_new(innovator_id: str, search_id: int, session: WriteSessionDep
 @router.post("/search", tags=["search"], response_model=Matches, responses=MATCH_RESPONSES)
 def search(body: SearchRequest, session: SessionDep, index: IndexDep, actor: ActorDep, format: Format = "json") -> Any:
     filters = checked(body.filters, body.target, "filters.")
-    data = ops.search(session, index, actor, body.text, body.target, body.k, filters, body.mode)
+    text, cut = ops.query_text(body.text)
+    data = ops.search(session, index, actor, text, body.target, body.k, filters, body.mode)
     if format == "csv":
         return csv_response(ops.hits_csv(data), "search-results.csv")
-    return matches_body(data)
+    return matches_body(data, cut)
 
 
 # --- administration --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from service.accounts import actor_for_session
@@ -13,6 +13,12 @@ from service.auth import Actor, actor_for
 from service.changes import Sessions
 from service.errors import ServiceError
 from service.indexing import IndexService
+
+from matcher.records import ID_PATTERN
+
+PathId = Annotated[str, Path(pattern=ID_PATTERN, description="A record id")]
+"""A record id in a path (API and pages): anything else (NUL, spaces, 200 characters) is a 422
+naming it, before any database lookup."""
 
 SESSION_COOKIE = "bic_session"
 CSRF_COOKIE = "bic_csrf"
@@ -30,6 +36,31 @@ def get_write_session(request: Request) -> Iterator[Session]:
     failing on a stale snapshot (service.db.WRITE_OPTION). Committed when the route returns."""
     with request.app.state.sessions.write() as session:
         yield session
+
+
+def if_match(request: Request) -> int | None:
+    """The record version an `If-Match` header names (`"3"` or `W/"3"`, as `ETag` gave it), or None
+    (absent or `*`: no condition). Writes with a version are conditional (412 when it is stale);
+    with `require_if_match` set, a write without one is a 428."""
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        if value is None and request.app.state.settings.require_if_match:
+            raise ServiceError(428, "precondition_required", "send If-Match with the ETag of your last read",
+                               "If-Match")
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 18:
+        raise ServiceError(412, "precondition_failed", "If-Match must be an ETag this API gave (\"<version>\")",
+                           "If-Match")
+    return int(tag)
+
+
+def etag(version: int) -> str:
+    """The ETag of a record version (see if_match)."""
+    return f'"{version}"'
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]
 
 
 def get_sessions(request: Request) -> Sessions:

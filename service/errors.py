@@ -50,6 +50,21 @@ def conflict(kind: str, key: str) -> ServiceError:
                         params={"kind": kind, "id": key})
 
 
+def taken(kind: str, key: str) -> ServiceError:
+    """A create whose id is in use, was used by a deleted record, or belongs to a record the caller
+    may not see: one answer for all three, so it tells nothing about which."""
+    return ServiceError(409, "conflict", f"{kind} id {key!r} is not available; choose another id or omit it",
+                        "id", key="err_conflict", params={"kind": kind, "id": key})
+
+
+def precondition_failed(kind: str, key: str, expected: int, current: int) -> ServiceError:
+    """If-Match named a version that is no longer current: someone changed the record meanwhile."""
+    return ServiceError(412, "precondition_failed",
+                        f"{kind} {key!r} changed since version {expected} (now version {current}); "
+                        "read it again and re-apply your change", "If-Match", key="err_precondition",
+                        params={"kind": kind, "id": key, "expected": expected, "current": current})
+
+
 def invalid(message: str, field: str | None = None, type: str = "value_error", **ctx: Any) -> ServiceError:
     """A 422 for one field, listed in `errors` like a schema error."""
     return ServiceError(422, "invalid", message, field, errors=[FieldError(field or "", type, message, ctx)])

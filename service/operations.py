@@ -21,6 +21,7 @@ from matcher.engine import Side, UnknownRecordError
 from matcher.filters import Filters
 from matcher.policy import may_see_challenge, may_see_contact
 from matcher.records import Challenge, Innovator
+from matcher.text import TextProblem, check_text, cut_query
 
 from service.auth import Actor, create_key
 from service import accounts, engagements, suggestions
@@ -100,7 +101,7 @@ def challenge_public(row: ChallengeRow) -> dict[str, Any]:
     agency = row.agency_row
     names = {"th": agency.name_th, "en": agency.name_en} if agency else {"th": row.data.get("agency", ""),
                                                                          "en": row.data.get("agency", "")}
-    return {**row.data, "agency_id": row.agency_id, "agency_name": names}
+    return {**row.data, "agency_id": row.agency_id, "agency_name": names, "version": row.version}
 
 
 def _challenge_columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -123,13 +124,13 @@ def create_challenge(session: Session, index: IndexService, actor: Actor, data: 
     if agency is not None:
         data["agency"] = agency.name_th  # the posting agency is the account's, never a free field
     record: Challenge = _validate(Challenge, {**data, "agency_id": agency_id})
-    stored = save_record(index, "challenges", record.id, lambda _old: record.model_dump(mode="json"), create=True,
-                         columns=_challenge_columns)
-    return {**stored, "agency_id": agency_id}
+    stored, version = save_record(index, "challenges", record.id, lambda _old: record.model_dump(mode="json"),
+                                  create=True, columns=_challenge_columns)
+    return {**stored, "agency_id": agency_id, "version": version}
 
 
 def update_challenge(session: Session, index: IndexService, actor: Actor, challenge_id: str,
-                     patch: dict[str, Any]) -> dict[str, Any]:
+                     patch: dict[str, Any], expected_version: int | None = None) -> dict[str, Any]:
     row = owned_challenge(session, actor, challenge_id)
     if "id" in patch and patch["id"] != challenge_id:
         raise invalid("id cannot be changed", "id")
@@ -142,8 +143,9 @@ def update_challenge(session: Session, index: IndexService, actor: Actor, challe
             merged["language"] = None
         return _validate(Challenge, merged).model_dump(mode="json")
 
-    stored = save_record(index, "challenges", challenge_id, build, create=False, columns=_challenge_columns)
-    return {**stored, "agency_id": row.agency_id}
+    stored, version = save_record(index, "challenges", challenge_id, build, create=False, columns=_challenge_columns,
+                                  expected_version=expected_version)
+    return {**stored, "agency_id": row.agency_id, "version": version}
 
 
 def list_challenges(session: Session, actor: Actor, *, status: str | None = None, agency_id: str | None = None,
@@ -163,6 +165,7 @@ def list_challenges(session: Session, actor: Actor, *, status: str | None = None
 
 def similar_challenges(session: Session, index: IndexService, actor: Actor, text: str, k: int = 5) -> list[dict]:
     """Possible duplicates of a pain point before it is posted, from the same index."""
+    text, _cut = query_text(text)
     return hits_payload(ready(index).engine.similar_challenges(text, k, actor.viewer))
 
 
@@ -263,7 +266,8 @@ def load_innovator(session: Session, innovator_id: str) -> InnovatorRow:
 
 def innovator_public(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
     """A profile as this actor may see it: the contact only where matcher.policy allows."""
-    data = dict(load_innovator(session, innovator_id).data)
+    row = load_innovator(session, innovator_id)
+    data = {**row.data, "version": row.version}
     if not may_see_contact(actor.viewer, bool(data.get("share_contact", True)),
                            actor.is_admin or actor.innovator_id == innovator_id):
         data["contact"] = None
@@ -305,13 +309,14 @@ def register_innovator(session: Session, index: IndexService, actor: Actor, data
             credentials.append(create_key(write_session, "innovator", innovator_id=record.id,
                                           label=f"self-registered {actor.label()}"))
 
-    stored = save_record(index, "innovators", record.id, lambda _old: record.model_dump(mode="json"), create=True,
-                         after=issue_credential)
+    stored, version = save_record(index, "innovators", record.id, lambda _old: record.model_dump(mode="json"),
+                                  create=True, after=issue_credential)
+    stored = {**stored, "version": version}
     return (stored, None, credentials[0]) if account else (stored, credentials[0], None)
 
 
 def update_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str,
-                     patch: dict[str, Any]) -> dict[str, Any]:
+                     patch: dict[str, Any], expected_version: int | None = None) -> dict[str, Any]:
     owned_innovator(session, actor, innovator_id)
     if "id" in patch and patch["id"] != innovator_id:
         raise invalid("id cannot be changed", "id")
@@ -320,10 +325,13 @@ def update_innovator(session: Session, index: IndexService, actor: Actor, innova
     def build(old: dict[str, Any] | None) -> dict[str, Any]:
         return _validate(Innovator, {**(old or {}), **patch, "updated_at": _now().isoformat()}).model_dump(mode="json")
 
-    return save_record(index, "innovators", innovator_id, build, create=False)
+    stored, version = save_record(index, "innovators", innovator_id, build, create=False,
+                                  expected_version=expected_version)
+    return {**stored, "version": version}
 
 
-def delete_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str) -> None:
+def delete_innovator(session: Session, index: IndexService, actor: Actor, innovator_id: str,
+                     expected_version: int | None = None) -> None:
     owned_innovator(session, actor, innovator_id)
 
     def revoke(write_session: Session) -> None:
@@ -331,7 +339,7 @@ def delete_innovator(session: Session, index: IndexService, actor: Actor, innova
         for key in write_session.scalars(select(ApiKey).where(ApiKey.innovator_id == innovator_id)):
             key.revoked = True
 
-    delete_record(index, "innovators", innovator_id, before=revoke)
+    delete_record(index, "innovators", innovator_id, before=revoke, expected_version=expected_version)
 
 
 def list_innovators(session: Session, *, kind: str | None = None, sector: str | None = None,
@@ -367,12 +375,21 @@ def match_innovator(session: Session, index: IndexService, actor: Actor, innovat
 
 # --- search and saved searches --------------------------------------------------------------
 
+def query_text(text: str, field: str = "text") -> tuple[str, bool]:
+    """A free-text query checked by the one text rule (422 naming `field`) and cut to what the
+    matcher reads: (text, whether it was cut)."""
+    try:
+        check_text(text or "")
+    except TextProblem as exc:
+        raise invalid(str(exc), field, exc.type) from None
+    return cut_query(text)
+
+
 def search(session: Session, index: IndexService, actor: Actor, text: str, target: Side, k: int = 10,
-           filters: Filters | None = None, mode: str | None = None) -> list[dict[str, Any]]:
+           filters: Filters | None = None, mode: str | None = None, field: str = "text") -> list[dict[str, Any]]:
     if target not in ("challenges", "innovators"):
         raise invalid("target must be challenges or innovators", "target")
-    if not text or not text.strip():
-        raise invalid("text must not be empty", "text")
+    text, _cut = query_text(text, field)
     hits = ready(index).engine.search_text(text, target, k, filters, retrieval_config(mode), actor.viewer)
     payload = hits_payload(hits)
     if target == "challenges":
@@ -383,8 +400,7 @@ def search(session: Session, index: IndexService, actor: Actor, text: str, targe
 
 def create_saved_search(session: Session, actor: Actor, innovator_id: str, text: str, filters: Filters) -> dict:
     owned_innovator(session, actor, innovator_id)
-    if not text.strip():
-        raise invalid("text must not be empty", "text")
+    query_text(text)
     row = SavedSearchRow(innovator_id=innovator_id, text=text, filters=filters.model_dump(), last_seen_at=_now(),
                          created_at=_now())
     session.add(row)

@@ -17,14 +17,18 @@ taxonomy types, so an unknown sector or status is a 422 naming the parameter and
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+import types
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from functools import partial
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from matcher.filters import Filters
-from matcher.records import (MAX_TEXT_CHARS, Challenge, Contact, District, Innovator, InnovatorKind, SectorKey,
-                             Status, ThemeKey)
+from matcher.records import (Challenge, Contact, District, Innovator, InnovatorKind, NoteText, QueryText, RecordId,
+                             SectorKey, Status, ThemeKey, Title)
+from matcher.text import check_text
 from matcher.validation import FieldError
 
 T = TypeVar("T")
@@ -50,9 +54,37 @@ class _Writable(_Body):
         return {k: v for k, v in data.items() if k not in ignored} if isinstance(data, dict) else data
 
 
+_SCALARS = (bool, int, float)
+_strict_models: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def strict(annotation: Any) -> Any:
+    """`annotation` as a request body must meet it: booleans, integers and numbers only as JSON
+    booleans and numbers ("yes" is not true, true is not 1, "5" is not 5), nested records likewise.
+    The records stay lax for files (CSV cells are strings); the API boundary is strict."""
+    if annotation in _SCALARS:
+        return Annotated[annotation, Strict()]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation.model_fields:
+        if annotation not in _strict_models:
+            _strict_models[annotation] = derive(annotation.__name__ + "Input", annotation, base=_Body, mode="create")
+        return _strict_models[annotation]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return Annotated[(strict(args[0]), *annotation.__metadata__)]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(strict(a) for a in args)]
+    if origin is list:
+        return list[strict(args[0])]
+    return annotation
+
+
+def _input(info: FieldInfo) -> tuple[Any, FieldInfo]:
+    return strict(info.annotation), info
+
+
 def _optional(info: FieldInfo) -> tuple[Any, FieldInfo]:
     """The field's type with its constraints and validators, or null; not required, default None."""
-    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    annotation = Annotated[(strict(info.annotation), *info.metadata)] if info.metadata else strict(info.annotation)
     return annotation | None, Field(default=None, description=info.description, title=info.title)
 
 
@@ -73,7 +105,7 @@ def derive(name: str, record: type[BaseModel], *, base: type[BaseModel], exclude
            **extra_fields: Any) -> type[BaseModel]:
     """A schema of the family from `record`'s own fields: as they are ("create"), all optional
     ("update") or output-only ("public"), minus `exclude`, plus `extra_fields`."""
-    shape = {"create": lambda info: (info.annotation, info), "update": _optional, "public": _output}[mode]
+    shape = {"create": _input, "update": _optional, "public": _output}[mode]
     fields = {field: shape(info) for field, info in record.model_fields.items() if field not in exclude}
     return create_model(name, __base__=base, __doc__=doc or record.__doc__, __module__=__name__,
                         **fields, **extra_fields)
@@ -101,7 +133,9 @@ ChallengeUpdate = derive(
     "ChallengeUpdate", Challenge, base=_ChallengeUpdatable, exclude=(*READ_ONLY, "agency_id"), mode="update",
     doc="A partial update: only the fields given change (null clears an optional field). `id` cannot change; "
         "the owning agency, `created_at` and `updated_at` are set by the service.")
-ChallengePublic = derive("ChallengePublic", Challenge, base=_Public, mode="public")
+VERSION_FIELD = (int | None, Field(default=None, description="The stored version (also the ETag); send it back "
+                                                             "as If-Match to make a write conditional"))
+ChallengePublic = derive("ChallengePublic", Challenge, base=_Public, mode="public", version=VERSION_FIELD)
 
 InnovatorCreate = derive(
     "InnovatorCreate", Innovator, base=_Writable, exclude=READ_ONLY,
@@ -109,7 +143,7 @@ InnovatorCreate = derive(
 InnovatorUpdate = derive(
     "InnovatorUpdate", Innovator, base=_Writable, exclude=READ_ONLY, mode="update",
     doc="A partial update of a profile: only the fields given change. `id` cannot change.")
-InnovatorPublic = derive("InnovatorPublic", Innovator, base=_Public, mode="public")
+InnovatorPublic = derive("InnovatorPublic", Innovator, base=_Public, mode="public", version=VERSION_FIELD)
 
 
 class InnovatorRegistered(InnovatorPublic):  # type: ignore[misc, valid-type]
@@ -132,7 +166,8 @@ class Page(Items[T], Generic[T]):
 class _Query(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
-    q: str | None = Field(default=None, max_length=200, description="Substring of the title / name")
+    q: Annotated[str, AfterValidator(partial(check_text, allow_blank=True))] | None = Field(
+        default=None, max_length=200, description="Substring of the title / name")
     skip: int = Field(default=0, ge=0)
     limit: int = Field(default=50, ge=1, le=500)
 
@@ -213,7 +248,10 @@ class Hit(_Open):
 
 class Matches(Items[Hit]):
     nothing_fits: bool = Field(description="True when nothing is above the relevance floor")
-    message: dict[str, str] | None = Field(default=None, description="Why the list is empty, in th and en")
+    query_cut: bool = Field(default=False, description="True when the query was longer than the matcher reads "
+                                                       "and only its beginning was used")
+    message: dict[str, str] | None = Field(default=None, description="Why the list is empty (or the query was cut), "
+                                                                     "in th and en")
 
 
 class SavedSearchPublic(BaseModel):
@@ -232,39 +270,39 @@ class NewForSavedSearch(Items[Hit]):
 # --- requests --------------------------------------------------------------------------------
 
 class SearchRequest(_Body):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    text: QueryText
     target: Literal["challenges", "innovators"] = "innovators"
-    k: int = Field(default=10, ge=1, le=200)
+    k: StrictInt = Field(default=10, ge=1, le=200)
     mode: Literal["dense", "lexical", "hybrid"] | None = None
     filters: Filters = Field(default_factory=Filters)
 
 
 class SimilarRequest(_Body):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    k: int = Field(default=5, ge=1, le=50)
+    text: QueryText
+    k: StrictInt = Field(default=5, ge=1, le=50)
 
 
 class FeedbackRequest(_Body):
-    innovator_id: str = Field(min_length=1, max_length=128)
+    innovator_id: RecordId
     decision: Literal["shortlist", "accept", "reject"]
-    note: str = Field(default="", max_length=2000)
+    note: NoteText = ""
 
 
 class EngagementRequest(_Body):
-    innovator_id: str | None = Field(default=None, min_length=1, max_length=128)
+    innovator_id: RecordId | None = None
     state: Literal["invited", "interested", "shortlisted", "accepted", "declined"]
-    note: str = Field(default="", max_length=2000, description="A note, or the proposal with an interest")
+    note: NoteText = Field(default="", description="A note, or the proposal with an interest")
 
 
 class SavedSearchRequest(_Body):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    text: QueryText
     filters: Filters = Field(default_factory=Filters)
 
 
 class AgencyCreate(_Body):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
-    name_th: str = Field(min_length=1, max_length=300)
-    name_en: str = Field(min_length=1, max_length=300)
+    id: RecordId
+    name_th: Title
+    name_en: Title
 
 
 class AgencyPublic(BaseModel):
@@ -275,9 +313,9 @@ class AgencyPublic(BaseModel):
 
 class KeyRequest(_Body):
     role: Literal["admin", "agency", "innovator"]
-    agency_id: str | None = None
-    innovator_id: str | None = None
-    label: str = Field(default="", max_length=200)
+    agency_id: RecordId | None = None
+    innovator_id: RecordId | None = None
+    label: NoteText = Field(default="", max_length=200)
 
 
 class KeyIssued(BaseModel):

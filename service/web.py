@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.filters import Filters
+from matcher.text import is_blank
 
 from service import operations as ops
 from service.auth import Actor
 from service.db import InnovatorRow
-from service.deps import IndexDep, SessionDep, WebActorDep, WriteSessionDep
+from service.deps import IndexDep, PathId, SessionDep, WebActorDep, WriteSessionDep
 from service.errors import ServiceError
 from service.forms import FormFields, posted_form
 from service.pages import PAGE_SIZE, check_csrf, error_page, form_error, pages, render
@@ -42,8 +43,8 @@ def home(request: Request, session: SessionDep, index: IndexDep, actor: WebActor
     filters = {"theme": theme, "sector": sector, "district": district, "status": status,
                "deadline_before": deadline_before}
     try:
-        if q.strip() and index.ready:
-            found = ops.search(session, index, actor, q, "challenges", 50, Filters.from_labels(
+        if not is_blank(q) and index.ready:
+            found = ops.search(session, index, actor, q, "challenges", 50, field="q", filters=Filters.from_labels(
                 themes=[theme] if theme else None, sectors=[sector] if sector else None,
                 district=[district] if district else None).model_copy(update={"status": [status] if status else []}))
             listing = {"data": found, "count": len(found)}
@@ -68,8 +69,8 @@ def innovators(request: Request, session: SessionDep, index: IndexDep, actor: We
                skip: int = Query(0, ge=0)):
     filters = {"kind": kind, "theme": theme, "sector": sector, "district": district, "language": language}
     try:
-        if q.strip() and index.ready:
-            found = ops.search(session, index, actor, q, "innovators", 50, Filters.from_labels(
+        if not is_blank(q) and index.ready:
+            found = ops.search(session, index, actor, q, "innovators", 50, field="q", filters=Filters.from_labels(
                 kind=[kind] if kind else None, themes=[theme] if theme else None,
                 sectors=[sector] if sector else None, district=[district] if district else None))
             listing, paging = {"data": found, "count": len(found)}, None
@@ -85,7 +86,7 @@ def innovators(request: Request, session: SessionDep, index: IndexDep, actor: We
 
 
 @router.get("/innovators/{innovator_id}", response_class=HTMLResponse)
-def innovator_detail(request: Request, innovator_id: str, session: SessionDep, actor: WebActorDep):
+def innovator_detail(request: Request, innovator_id: PathId, session: SessionDep, actor: WebActorDep):
     try:
         profile = ops.innovator_public(session, actor, innovator_id)
     except ServiceError as exc:
@@ -103,7 +104,7 @@ def _names(session: Session, ids: set[str]) -> dict[str, str]:
 
 
 @router.get("/challenges/{challenge_id}", response_class=HTMLResponse)
-def challenge_page(request: Request, challenge_id: str, session: SessionDep, index: IndexDep, actor: WebActorDep):
+def challenge_page(request: Request, challenge_id: PathId, session: SessionDep, index: IndexDep, actor: WebActorDep):
     try:
         row = ops.load_challenge(session, actor, challenge_id)
     except ServiceError as exc:
@@ -144,9 +145,9 @@ def _current(history: list[dict]) -> dict[str, dict]:
 
 
 @router.post("/challenges/{challenge_id}/engagements")
-def post_engagement(request: Request, challenge_id: str, session: SessionDep, writes: WriteSessionDep,
+def post_engagement(request: Request, challenge_id: PathId, session: SessionDep, writes: WriteSessionDep,
                     actor: WebActorDep,
-                    state: str = Form(...), innovator_id: str = Form(""), note: str = Form(""), csrf: str = Form("")):
+                    state: str = Form(...), innovator_id: PathId = Form(""), note: str = Form(""), csrf: str = Form("")):
     """Agency: invite / shortlist / accept / decline. Innovator: interested (with a proposal) / decline."""
     try:
         check_csrf(request, csrf)
@@ -162,7 +163,7 @@ def post_engagement(request: Request, challenge_id: str, session: SessionDep, wr
     return RedirectResponse(f"/challenges/{challenge_id}{anchor}", status_code=303)
 
 
-def _challenge_with_error(request: Request, challenge_id: str, session: Session, actor: Actor, exc: ServiceError,
+def _challenge_with_error(request: Request, challenge_id: PathId, session: Session, actor: Actor, exc: ServiceError,
                           form: dict[str, Any]):
     row = ops.load_challenge(session, actor, challenge_id)
     history = ops.challenge_engagements(session, actor, challenge_id)["data"]
@@ -173,7 +174,7 @@ def _challenge_with_error(request: Request, challenge_id: str, session: Session,
 
 
 @router.post("/challenges/{challenge_id}/engagements/{innovator_id}/undo")
-def post_undo(request: Request, challenge_id: str, innovator_id: str, writes: WriteSessionDep, actor: WebActorDep,
+def post_undo(request: Request, challenge_id: PathId, innovator_id: PathId, writes: WriteSessionDep, actor: WebActorDep,
               csrf: str = Form("")):
     try:
         check_csrf(request, csrf)
@@ -186,7 +187,7 @@ def post_undo(request: Request, challenge_id: str, innovator_id: str, writes: Wr
 
 
 @router.post("/challenges/{challenge_id}/status")
-def post_status(request: Request, challenge_id: str, session: SessionDep, index: IndexDep, actor: WebActorDep,
+def post_status(request: Request, challenge_id: PathId, session: SessionDep, index: IndexDep, actor: WebActorDep,
                 status: str = Form(...), csrf: str = Form("")):
     """The owning agency closes or reopens its challenge."""
     try:
@@ -263,8 +264,8 @@ def innovator_page(request: Request, session: SessionDep, index: IndexDep, actor
     if index.ready:
         try:
             matches = ops.match_innovator(session, index, actor, actor.innovator_id, 10)
-            if q.strip():
-                results = ops.search(session, index, actor, q, "challenges", 10, Filters())
+            if not is_blank(q):
+                results = ops.search(session, index, actor, q, "challenges", 10, Filters(), field="q")
         except ServiceError as exc:
             return error_page(request, actor, exc)
     mine = ops.innovator_engagements(session, actor, actor.innovator_id)["data"]

@@ -18,7 +18,8 @@ from typing import Any
 from matcher.engine import Side
 
 from service.changes import log_change, store_vectors
-from service.errors import ServiceError, conflict, not_found
+from service.db import Tombstone
+from service.errors import ServiceError, not_found, precondition_failed, taken
 from service.indexing import ROWS, IndexService, doc_of
 
 MAX_ATTEMPTS = 8
@@ -29,18 +30,24 @@ Builder = Callable[[dict[str, Any] | None], dict[str, Any]]
 
 def save_record(index: IndexService, side: Side, record_id: str, build: Builder, *, create: bool,
                 columns: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                after: Callable[[Any, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Create or update one record; returns the stored data. `columns` maps the data to extra row
-    columns (status, agency...); `after(session, data)` runs inside the same transaction."""
+                after: Callable[[Any, dict[str, Any]], None] | None = None,
+                expected_version: int | None = None) -> tuple[dict[str, Any], int]:
+    """Create or update one record; returns the stored data and its version. `columns` maps the
+    data to extra row columns (status, agency...); `after(session, data)` runs inside the same
+    transaction. `expected_version` (a client's If-Match) makes the update conditional: a 412 when
+    the stored version is another, instead of merging onto it."""
     model = ROWS[side]
+    kind = side[:-1]
     for _attempt in range(MAX_ATTEMPTS):
         with index.sessions() as session:
             row = session.get(model, record_id)
-            if create and row is not None:
-                raise conflict(side[:-1], record_id)
+            if create and (row is not None or session.get(Tombstone, (side, record_id)) is not None):
+                raise taken(kind, record_id)
             if not create and row is None:
-                raise not_found(side[:-1], record_id)
+                raise not_found(kind, record_id)
             version = row.version if row is not None else 0
+            if expected_version is not None and version != expected_version:
+                raise precondition_failed(kind, record_id, expected_version, version)
             old = dict(row.data) if row is not None else None
         data = build(old)
         new_doc = doc_of(side, data)
@@ -49,11 +56,13 @@ def save_record(index: IndexService, side: Side, record_id: str, build: Builder,
         extra = columns(data) if columns else {}
         with index.sessions.write() as session:
             current = session.get(model, record_id)
-            if create and current is not None:
-                raise conflict(side[:-1], record_id)
+            if create and (current is not None or session.get(Tombstone, (side, record_id)) is not None):
+                raise taken(kind, record_id)
             if not create and (current is None or current.version != version):
                 if current is None:
-                    raise not_found(side[:-1], record_id)
+                    raise not_found(kind, record_id)
+                if expected_version is not None:
+                    raise precondition_failed(kind, record_id, expected_version, current.version)
                 continue  # someone else committed first: merge onto their version
             now = datetime.now(timezone.utc)
             if current is None:
@@ -70,21 +79,28 @@ def save_record(index: IndexService, side: Side, record_id: str, build: Builder,
             if after is not None:
                 after(session, data)
             seq = log_change(session, side, record_id, "upsert")
+            stored_version = current.version
         index.notify_write(seq)
-        return data
-    raise ServiceError(409, "conflict", f"{side[:-1]} {record_id!r} is being changed by others; try again", "id")
+        return data, stored_version
+    raise ServiceError(409, "conflict", f"{kind} {record_id!r} is being changed by others; try again", "id")
 
 
 def delete_record(index: IndexService, side: Side, record_id: str,
-                  before: Callable[[Any], None] | None = None) -> None:
-    """Delete one record (and its vectors) with a change-log entry, in one transaction."""
+                  before: Callable[[Any], None] | None = None, expected_version: int | None = None,
+                  owner: str | None = None) -> None:
+    """Delete one record (and its vectors) with a change-log entry and a tombstone (the id is never
+    given out again, so no history can attach to a newcomer), in one transaction; conditional on
+    `expected_version` like save_record."""
     with index.sessions.write() as session:
         row = session.get(ROWS[side], record_id)
         if row is None:
             raise not_found(side[:-1], record_id)
+        if expected_version is not None and row.version != expected_version:
+            raise precondition_failed(side[:-1], record_id, expected_version, row.version)
         if before is not None:
             before(session)
         session.delete(row)
+        session.add(Tombstone(side=side, record_id=record_id, owner=owner, deleted_at=datetime.now(timezone.utc)))
         session.flush()
         seq = log_change(session, side, record_id, "delete")
     index.notify_write(seq)
