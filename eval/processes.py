@@ -28,7 +28,9 @@ class Server:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.env = {**os.environ, "MATCHER_SEED_DEMO": "false", **(env or {})}
+        # benchmarks and fault runs send far more than a person would: no rate limits unless asked
+        self.env = {**os.environ, "MATCHER_SEED_DEMO": "false", "MATCHER_RATE_LIMIT_SEARCH": "",
+                    "MATCHER_RATE_LIMIT_WRITE": "", "MATCHER_RATE_LIMIT_KEY": "", **(env or {})}
         if database_url:
             self.env["DATABASE_URL"] = database_url
         self.proc: subprocess.Popen | None = None

@@ -337,6 +337,8 @@ class Collection:
                 for key, _score in self.lexical.top(lexical_rows, depth, allowed):
                     found[key] = None
             pool = [key for key in found if key not in exclude]
+        if not dense and lexical_rows is not None:  # lexical only: a record sharing no word is no match
+            pool = [key for key, row in zip(pool, self.lexical.rows(pool)) if lexical_rows[row] > 0]
         if not pool:
             return None
         cosines = {eid: self.dense[eid].scores(query.vectors[eid], pool) for eid, _ in dense}

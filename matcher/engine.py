@@ -24,7 +24,7 @@ from matcher.fit import FitModel, band, pair_features, shipped_model
 from matcher.index.manifest import IndexCorruptError, IndexMismatchError
 from matcher.policy import ANYONE, Viewer, may_see_facets, open_unless_asked
 from matcher.solutions import MatchedSolution, SolutionMatcher
-from matcher.text import has_content
+from matcher.text import cut_query, has_content
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,21 @@ class UnknownRecordError(KeyError):
         return f"unknown {self.side[:-1]} id {self.key!r}"
 
 
-def load_encoders(config: RetrievalConfig, cache_dir: Path | None = None) -> dict[str, Encoder]:
+def load_encoders(config: RetrievalConfig, cache_dir: Path | None = None, cache_queries: bool = True) -> dict[str, Encoder]:
     """The encoders a configuration needs (each built once per process)."""
-    return {eid: get_encoder(eid, cache_dir) for eid in config.encoder_ids}
+    return {eid: get_encoder(eid, cache_dir, cache_queries) for eid in config.encoder_ids}
 
 
 class MatchEngine:
     """Holds the two collections; every entry point of the product goes through it."""
 
-    def __init__(self, config: RetrievalConfig | None = None, cache_dir: Path | None = None, dense_kind: str = "auto"):
+    def __init__(self, config: RetrievalConfig | None = None, cache_dir: Path | None = None, dense_kind: str = "auto",
+                 query_memo: int = 0):
         self.config = config or RetrievalConfig()
         self.cache_dir = cache_dir
+        self.query_memo = query_memo
+        """Free-text query vectors kept in memory (matcher.encoders.cache.QueryMemo) instead of in the
+        disk cache; 0: none (queries go to the disk cache, bounded, when there is one)."""
         self.dense_kind = dense_kind
         self._solutions: SolutionMatcher | None = None
         self._encoders: dict[str, Encoder] | None = None
@@ -66,7 +70,12 @@ class MatchEngine:
     def encoders(self) -> dict[str, Encoder]:
         """Loaded on first use, never at construction (a CLI --help must not load models)."""
         if self._encoders is None:
-            self._encoders = load_encoders(self.config, self.cache_dir)
+            encoders = load_encoders(self.config, self.cache_dir, cache_queries=self.query_memo <= 0)
+            if self.query_memo > 0:
+                from matcher.encoders.cache import QueryMemo
+
+                encoders = {eid: QueryMemo(e, self.query_memo) for eid, e in encoders.items()}
+            self._encoders = encoders
         return self._encoders
 
     def collection(self, side: Side) -> Collection:
@@ -187,13 +196,11 @@ class MatchEngine:
         """Free text against either side; challenges are open ones unless the filter asks."""
         if target not in SIDES:
             raise ValueError(f"target must be one of {SIDES}, not {target!r}")
-        if not text or not text.strip():
-            raise ValueError("text must not be empty")
         if not has_content(text):
-            return []  # emoji or punctuation only: nothing to match, "nothing fits" rather than noise
+            return []  # blank, emoji or punctuation only: nothing to match, "nothing fits" rather than noise
         config = config or self.config
         collection = self.collection(target)
-        query = collection.text_queries([text], self._encoder_ids(config))[0]
+        query = collection.text_queries([cut_query(text)[0]], self._encoder_ids(config))[0]
         if target == "challenges":
             filters = open_unless_asked(filters)
             exclude = [*exclude, *self.hidden_challenges(viewer)]
@@ -201,9 +208,11 @@ class MatchEngine:
 
     def similar_challenges(self, text: str, k: int = 5, viewer: Viewer = ANYONE) -> list[Hit]:
         """Possible duplicates of a draft pain point, open or closed, among those the viewer may see."""
+        if not has_content(text):
+            return []
         config = self.config
         collection = self.collection("challenges")
-        query = collection.text_queries([text], self._encoder_ids(config))[0]
+        query = collection.text_queries([cut_query(text)[0]], self._encoder_ids(config))[0]
         return collection.search(query, k, config, None, self.hidden_challenges(viewer))
 
     def warm_up(self) -> None:

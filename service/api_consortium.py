@@ -13,7 +13,7 @@ from matcher.consortium import consortia_for
 from matcher.engine import UnknownRecordError
 
 from service import operations as ops
-from service.deps import ActorDep, IndexDep, SessionDep
+from service.deps import ActorDep, IndexDep, PathId, SessionDep
 from service.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -30,7 +30,7 @@ def challenge_consortia(session, index, actor, challenge_id: str, teams: int = 3
 
 
 @router.get("/challenges/{challenge_id}/consortia", tags=["matching"])
-def consortia(challenge_id: str, session: SessionDep, index: IndexDep, actor: ActorDep,
+def consortia(challenge_id: PathId, session: SessionDep, index: IndexDep, actor: ActorDep,
               teams: int = Query(3, ge=1, le=10, description="How many teams to propose")) -> dict[str, Any]:
     """The challenge's needs (split from its text), the best single innovator, and teams whose
     members together cover the needs, each member with the needs it covers."""

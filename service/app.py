@@ -18,6 +18,7 @@ from service.changes import Sessions
 from service.db import make_engine, migrate
 from service.errors import FieldError, ServiceError, field_errors, invalid_fields
 from service.indexing import IndexService
+from service.ratelimit import RateLimiter
 from service.responses import error_response
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,20 @@ def request_error(exc: RequestValidationError) -> ServiceError:
     if malformed:
         return ServiceError(400, "bad_request", malformed[0].message, "", errors=malformed)
     return invalid_fields(errors)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path, from the app's OpenAPI paths (Starlette's own
+    405 names only the first matching route's methods)."""
+    import re
+
+    table = getattr(request.app.state, "methods_by_path", None)
+    if table is None:
+        table = [(re.compile("^" + re.sub(r"\{[^/}]+\}", "[^/]+", path) + "$"), {m.upper() for m in item})
+                 for path, item in request.app.openapi()["paths"].items()]
+        request.app.state.methods_by_path = table
+    methods = set().union(*[m for pattern, m in table if pattern.match(request.url.path)] or [set()])
+    return ", ".join(sorted(methods))
 
 
 def add_docs(app: FastAPI) -> None:
@@ -152,12 +167,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app = FastAPI(title="Bangkok Innovation Center matcher", version="1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", responses=ERROR_RESPONSES)
     app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter.from_settings(settings)
     add_docs(app)
 
     @app.middleware("http")
     async def limit_and_measure(request: Request, call_next):
         start = time.perf_counter()
-        problem = await body_problem(request, settings.max_body_bytes)
+        problem = await body_problem(request, settings.max_body_bytes) or app.state.limiter.check(request)
         response = error_response(request, problem) if problem else await call_next(request)
         route = request.scope.get("route")
         app.state.metrics.observe(getattr(route, "path", "unmatched"), response.status_code,
@@ -171,8 +187,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return error_response(request, ServiceError(exc.status_code, codes.get(exc.status_code, "http_error"),
-                                                    str(exc.detail)))
+                                                    str(exc.detail), headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

@@ -27,9 +27,10 @@ class ServiceSettings(Settings):
     relevance_floor: bool = Field(default=True, description="Hide suggestions under the fit model's relevance floor")
     migrate_on_start: bool = Field(default=True, description="Run database migrations when the app starts")
     require_if_match: bool = Field(default=False, description="Refuse (428) a PATCH or DELETE without If-Match")
-    rate_limit_search: str = Field(default="60/minute", description="Searches and matches per client address or "
-                                                                     "API key (limits syntax; empty: no limit)")
-    rate_limit_write: str = Field(default="120/minute", description="Writes per client address or API key")
+    rate_limit_search: str = Field(default="60/minute", description="Anonymous searches and matches per client "
+                                                                     "address (limits syntax, e.g. 60/minute; empty: off)")
+    rate_limit_write: str = Field(default="30/minute", description="Anonymous writes (registrations...) per client address")
+    rate_limit_key: str = Field(default="600/minute", description="Searches and writes per API key or login session")
     query_cache_entries: int = Field(default=10_000, ge=0, description="Free-text query vectors kept in memory (LRU)")
 
     @model_validator(mode="after")

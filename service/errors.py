@@ -16,8 +16,11 @@ from matcher.validation import FieldError, InvalidInput, field_errors, summary
 
 class ServiceError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None):
+                 errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
+        self.headers = dict(headers or {})
+        """HTTP headers the answer must carry (Allow with a 405, Retry-After with a 429 or 503)."""
         self.status = status
         self.code = code
         self.message = message

@@ -66,7 +66,10 @@ class IndexService:
     def __init__(self, settings: ServiceSettings, sessions: Sessions):
         self.settings = settings
         self.sessions = sessions
-        self.engine = MatchEngine(cache_dir=None, dense_kind=settings.dense_kind)
+        # document vectors are cached on disk (a rebuild after a restart or an encoder change costs a
+        # lookup); free-text queries only in a bounded memory LRU, never on disk
+        self.engine = MatchEngine(cache_dir=settings.cache_dir, dense_kind=settings.dense_kind,
+                                  query_memo=max(1, settings.query_cache_entries))
         self.engine.apply_floor = settings.relevance_floor
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.status = "starting"

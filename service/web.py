@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from matcher.filters import Filters
 from matcher.text import is_blank
+from matcher.validation import InvalidInput
 
 from service import operations as ops
 from service.auth import Actor
 from service.db import InnovatorRow
 from service.deps import IndexDep, PathId, SessionDep, WebActorDep, WriteSessionDep
-from service.errors import ServiceError
+from service.errors import ServiceError, invalid_fields
 from service.forms import FormFields, posted_form
 from service.pages import PAGE_SIZE, check_csrf, error_page, form_error, pages, render
 
@@ -44,9 +45,9 @@ def home(request: Request, session: SessionDep, index: IndexDep, actor: WebActor
                "deadline_before": deadline_before}
     try:
         if not is_blank(q) and index.ready:
-            found = ops.search(session, index, actor, q, "challenges", 50, field="q", filters=Filters.from_labels(
-                themes=[theme] if theme else None, sectors=[sector] if sector else None,
-                district=[district] if district else None).model_copy(update={"status": [status] if status else []}))
+            found = ops.search(session, index, actor, q, "challenges", 50, field="q", filters=Filters.from_params(
+                theme=[theme] if theme else None, sector=[sector] if sector else None,
+                district=[district] if district else None, status=[status] if status else None, side="challenges"))
             listing = {"data": found, "count": len(found)}
             paging = None
         else:
@@ -55,8 +56,8 @@ def home(request: Request, session: SessionDep, index: IndexDep, actor: WebActor
                                           deadline_before=_blank(deadline_before), q=_blank(q.strip()),
                                           skip=skip, limit=PAGE_SIZE)
             paging = pages(listing["count"], skip)
-    except (ServiceError, ValueError) as exc:
-        return error_page(request, actor, exc if isinstance(exc, ServiceError) else ServiceError(422, "invalid", str(exc)))
+    except (ServiceError, InvalidInput) as exc:
+        return error_page(request, actor, exc if isinstance(exc, ServiceError) else invalid_fields(exc))
     totals = {"open": ops.list_challenges(session, actor, status="open", limit=1)["count"],
               "innovators": ops.list_innovators(session, limit=1)["count"]}
     return render(request, "home.html", actor, challenges=listing["data"], paging=paging, q=q, filters=filters,
@@ -70,17 +71,18 @@ def innovators(request: Request, session: SessionDep, index: IndexDep, actor: We
     filters = {"kind": kind, "theme": theme, "sector": sector, "district": district, "language": language}
     try:
         if not is_blank(q) and index.ready:
-            found = ops.search(session, index, actor, q, "innovators", 50, field="q", filters=Filters.from_labels(
-                kind=[kind] if kind else None, themes=[theme] if theme else None,
-                sectors=[sector] if sector else None, district=[district] if district else None))
+            found = ops.search(session, index, actor, q, "innovators", 50, field="q", filters=Filters.from_params(
+                kind=[kind] if kind else None, theme=[theme] if theme else None, sector=[sector] if sector else None,
+                district=[district] if district else None, language=[language] if language else None,
+                side="innovators"))
             listing, paging = {"data": found, "count": len(found)}, None
         else:
             listing = ops.list_innovators(session, kind=_blank(kind), theme=_blank(theme), sector=_blank(sector),
                                           district=_blank(district), language=_blank(language), q=_blank(q.strip()),
                                           skip=skip, limit=PAGE_SIZE)
             paging = pages(listing["count"], skip)
-    except (ServiceError, ValueError) as exc:
-        return error_page(request, actor, exc if isinstance(exc, ServiceError) else ServiceError(422, "invalid", str(exc)))
+    except (ServiceError, InvalidInput) as exc:
+        return error_page(request, actor, exc if isinstance(exc, ServiceError) else invalid_fields(exc))
     return render(request, "innovators.html", actor, innovators=listing["data"], paging=paging, q=q,
                   filters=filters, ranked=paging is None)
 
@@ -147,7 +149,7 @@ def _current(history: list[dict]) -> dict[str, dict]:
 @router.post("/challenges/{challenge_id}/engagements")
 def post_engagement(request: Request, challenge_id: PathId, session: SessionDep, writes: WriteSessionDep,
                     actor: WebActorDep,
-                    state: str = Form(...), innovator_id: PathId = Form(""), note: str = Form(""), csrf: str = Form("")):
+                    state: str = Form(...), innovator_id: str = Form(""), note: str = Form(""), csrf: str = Form("")):
     """Agency: invite / shortlist / accept / decline. Innovator: interested (with a proposal) / decline."""
     try:
         check_csrf(request, csrf)

@@ -60,13 +60,14 @@ def _cache_at(path: Path) -> EmbeddingCache:
     return EmbeddingCache(path)
 
 
-def get_encoder(spec: str, cache_dir: Path | None = None) -> Encoder:
-    """Build (once per process) the encoder for an id, with the on-disk cache when a dir is given."""
+def get_encoder(spec: str, cache_dir: Path | None = None, cache_queries: bool = True) -> Encoder:
+    """Build (once per process) the encoder for an id, with the on-disk cache when a dir is given
+    (documents, and queries unless `cache_queries` is False)."""
     centered = spec.endswith(CENTER_SUFFIX)
     base_id = spec[: -len(CENTER_SUFFIX)] if centered else spec
     encoder = _seeded(base_id) if base_id in BUNDLED else _base(base_id)
     if cache_dir is not None:
-        encoder = CachedEncoder(encoder, _cache_at(Path(cache_dir) / "embeddings.sqlite"))
+        encoder = CachedEncoder(encoder, _cache_at(Path(cache_dir) / "embeddings.sqlite"), cache_queries)
     if centered:
         from matcher.encoders.centering import LanguageCenteredEncoder, LanguageMeans, means_path
 

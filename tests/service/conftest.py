@@ -41,7 +41,8 @@ def make_settings(data_dir: Path, cache_dir: Path, backend: str = "sqlite"):
     # The small templated corpus ranks far below the fit model's floor (fitted on the BIC corpus);
     # these tests check ranking, permissions and storage, so the floor is off (it has its own tests).
     return ServiceSettings(data_dir=data_dir, seed_demo=False, bootstrap_admin_key=ADMIN_KEY, max_body_bytes=200_000,
-                           database_url=_database_url(backend, data_dir), relevance_floor=False)
+                           database_url=_database_url(backend, data_dir), relevance_floor=False,
+                           rate_limit_search="", rate_limit_write="", rate_limit_key="")
 
 
 @pytest.fixture(scope="module", params=_backends())
