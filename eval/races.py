@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import typer
 
 
 @dataclass
@@ -98,9 +99,10 @@ def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 def patch_patch(base: str, admin: dict[str, str], challenge: dict[str, Any], rounds: int,
-                if_match: bool = False) -> RaceReport:
-    """Two PATCHes of one challenge at once: one sets `confidential`, the other the title. Without
-    If-Match both must land (merged); with If-Match one wins and the other gets 412."""
+                if_match: bool = False, text_every: int = 1) -> RaceReport:
+    """Two PATCHes of one challenge at once: one sets `confidential`, the other the title (every
+    `text_every`-th round; the budget otherwise, which needs no encoding and so races tighter).
+    Without If-Match both must land (merged); with If-Match one wins and the other gets 412."""
     report = RaceReport("patch-patch" + ("-if-match" if if_match else ""))
     cid = f"race-{uuid.uuid4().hex[:8]}"
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -112,14 +114,14 @@ def patch_patch(base: str, admin: dict[str, str], challenge: dict[str, Any], rou
             current = client.get(f"/v1/challenges/{cid}", headers=admin)
             etag = current.headers.get("ETag", "")
             extra = {"If-Match": etag} if if_match else {}
+            textual = n % text_every == 0
+            second = {"title": f"{challenge['title']} {word}"} if textual else {"budget_max_thb": float(1000 + n)}
             a, b = _together(
                 lambda: client.patch(f"/v1/challenges/{cid}", json={"confidential": True}, headers={**admin, **extra}),
-                lambda: client.patch(f"/v1/challenges/{cid}", json={"title": f"{challenge['title']} {word}"},
-                                     headers={**admin, **extra}))
+                lambda: client.patch(f"/v1/challenges/{cid}", json=second, headers={**admin, **extra}))
             if not _record(report, [a, b]):
                 continue
             stored = client.get(f"/v1/challenges/{cid}", headers=admin).json()
-            title_won = a.status_code != 200 or b.status_code == 200
             conf_won = a.status_code == 200
             if if_match:
                 if sorted([a.status_code, b.status_code]) != [200, 412]:
@@ -128,8 +130,9 @@ def patch_patch(base: str, admin: dict[str, str], challenge: dict[str, Any], rou
                 report.problem("lost_updates", f"round {n}: answers {a.status_code}/{b.status_code}")
             if conf_won and stored["confidential"] is not True:
                 report.problem("lost_updates", f"round {n}: acknowledged confidential=true is lost")
-            if b.status_code == 200 and word not in stored["title"]:
-                report.problem("lost_updates", f"round {n}: acknowledged title is lost")
+            if b.status_code == 200 and (word not in stored["title"] if textual
+                                         else stored["budget_max_thb"] != second["budget_max_thb"]):
+                report.problem("lost_updates", f"round {n}: acknowledged {next(iter(second))} is lost")
             # the index: the stored title is found by the owner; a confidential record never anonymously
             expect_word = word in stored["title"]
             if expect_word and not _eventually(lambda: _found_lexically(client, admin, word, "challenges", cid)):
@@ -138,7 +141,6 @@ def patch_patch(base: str, admin: dict[str, str], challenge: dict[str, Any], rou
                 report.problem("index_drift", f"round {n}: confidential challenge in anonymous search")
             reset = client.patch(f"/v1/challenges/{cid}", json={"confidential": False}, headers=admin)
             _record(report, [reset])
-            del title_won
     return report
 
 
@@ -172,3 +174,62 @@ def patch_delete(base: str, innovator: dict[str, Any], rounds: int) -> RaceRepor
             if again.status_code != 409:
                 report.problem("lost_updates", f"round {n}: a deleted id was registered again ({again.status_code})")
     return report
+
+
+SHORT_CHALLENGE = {"title": "ขยะอุดตันคลองแสนแสบ", "description": "ขยะลอยในคลองหน้าชุมชน ส่งกลิ่นเหม็น น้ำไม่ไหล",
+                   "agency": "สำนักงานเขตบางกะปิ"}
+SHORT_INNOVATOR = {"name": "Canal Clean Co", "kind": "startup", "description": "Floating trash barriers for canals",
+                   "solutions": [{"title": "Trash boom", "description": "A floating boom that collects canal garbage",
+                                  "trl": 6}]}
+"""Short records: a race round should cost the race, not the encoding of a long text."""
+
+
+def run_races(base: str, admin: dict[str, str], rounds: int, text_every: int = 1) -> list[RaceReport]:
+    """Every race kind, `rounds` rounds each, against the server at `base`."""
+    return [patch_patch(base, admin, SHORT_CHALLENGE, rounds, text_every=text_every),
+            patch_patch(base, admin, SHORT_CHALLENGE, rounds, if_match=True, text_every=text_every),
+            patch_delete(base, SHORT_INNOVATOR, rounds)]
+
+
+def races(rounds: int = typer.Option(200, help="Rounds of each race"),
+          database_url: str = typer.Option("", help="PostgreSQL URL (a fresh database is made in it); "
+                                                    "empty: SQLite"),
+          text_every: int = typer.Option(1, help="Change the title (re-encoding) every N-th round")) -> None:
+    """Run the write races against a fresh server and print what held (lost updates, index drift,
+    5xx per race); exit 1 if anything broke."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from eval.processes import Server
+
+    key = "races-admin-" + uuid.uuid4().hex
+    admin = {"X-API-Key": key}
+    url = _fresh_database(database_url) if database_url else None
+    with tempfile.TemporaryDirectory(prefix="races-") as tmp:
+        server = Server(Path(tmp) / "data", database_url=url,
+                        env={"MATCHER_BOOTSTRAP_ADMIN_KEY": key, "MATCHER_RELEVANCE_FLOOR": "false"}).start()
+        try:
+            server.wait_ready()
+            started = time.monotonic()
+            reports = []
+            for report in run_races(server.base, admin, rounds, text_every):
+                print(json.dumps(report.as_dict(), ensure_ascii=False), flush=True)
+                reports.append(report)
+        finally:
+            server.stop()
+    broken = sum(r.lost_updates + r.index_drift + r.server_errors for r in reports)
+    print(f"{'postgresql' if url else 'sqlite'}: {rounds} rounds x {len(reports)} races in "
+          f"{time.monotonic() - started:.0f} s; lost updates, index drift, 5xx: {broken}")
+    raise typer.Exit(1 if broken else 0)
+
+
+def _fresh_database(base_url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    name = "races_" + uuid.uuid4().hex[:10]
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base_url.rsplit("/", 1)[0] + "/" + name

@@ -135,3 +135,48 @@ def test_a_query_longer_than_the_window_is_cut_and_says_so(service_env):
     assert body["query_cut"] is True and body["data"]
     assert client.post("/v1/search", json={"text": "น้ำท่วม"}).json()["query_cut"] is False
     _assert_names(client.post("/v1/search", json={"text": "ก" * 10_001}), "text")
+
+
+def test_etag_and_if_match_make_writes_conditional(service_env, small_records):
+    _, client, keys = service_env
+    cid = small_records[0][0].id
+    headers = auth(keys["ag-env"])
+    read = client.get(f"/v1/challenges/{cid}", headers=headers)
+    etag = read.headers["ETag"]
+    assert etag == f'"{read.json()["version"]}"'
+    first = client.patch(f"/v1/challenges/{cid}", json={"budget_max_thb": 5000.0}, headers={**headers, "If-Match": etag})
+    assert first.status_code == 200 and first.headers["ETag"] != etag
+    stale = client.patch(f"/v1/challenges/{cid}", json={"budget_max_thb": 1.0}, headers={**headers, "If-Match": etag})
+    assert stale.status_code == 412 and stale.json()["error"]["field"] == "If-Match"
+    assert client.get(f"/v1/challenges/{cid}").json()["budget_max_thb"] == 5000.0
+    assert client.patch(f"/v1/challenges/{cid}", json={"budget_max_thb": 2.0},
+                        headers={**headers, "If-Match": "garbage"}).status_code == 412
+
+
+def test_a_deleted_id_is_never_reused_and_takes_no_history(service_env, small_records):
+    _, client, keys = service_env
+    profile = {**small_records[1][0].model_dump(mode="json"), "id": "in-tombstone"}
+    created = client.post("/v1/innovators", json=profile)
+    assert created.status_code == 201
+    key = auth(created.json()["api_key"])
+    cid = small_records[0][0].id
+    assert client.post(f"/v1/challenges/{cid}/feedback", json={"innovator_id": "in-tombstone", "decision": "accept"},
+                       headers=auth(keys["ag-env"])).status_code == 201
+    stale = client.delete("/v1/innovators/in-tombstone", headers={**key, "If-Match": '"999"'})
+    assert stale.status_code == 412
+    assert client.delete("/v1/innovators/in-tombstone", headers=key).status_code == 204
+    again = client.post("/v1/innovators", json=profile)
+    assert again.status_code == 409 and again.json()["error"]["field"] == "id"
+
+
+def test_a_hidden_id_answers_like_any_taken_id(service_env):
+    _, client, keys = service_env
+    secret = {**PAIN, "id": "ch-hidden-1", "confidential": True}
+    assert client.post("/v1/challenges", json=secret, headers=auth(keys["ag-env"])).status_code == 201
+    visible = client.post("/v1/challenges", json={**PAIN, "id": "ch-visible-1"}, headers=auth(keys["ag-env"]))
+    assert visible.status_code == 201
+    hidden = client.post("/v1/challenges", json={**PAIN, "id": "ch-hidden-1"}, headers=auth(keys["ag-traffic"]))
+    taken = client.post("/v1/challenges", json={**PAIN, "id": "ch-visible-1"}, headers=auth(keys["ag-traffic"]))
+    assert hidden.status_code == taken.status_code == 409
+    assert hidden.json()["error"]["message"].replace("hidden", "visible") == taken.json()["error"]["message"]
+    assert "exists" not in hidden.json()["error"]["message"]
