@@ -140,21 +140,29 @@ def register(request: Request, session: SessionDep, sessions: SessionsDep, index
 def profile_form(request: Request, session: SessionDep, actor: WebActorDep):
     if actor.role != "innovator":
         return render(request, "login.html", actor, status_code=401, message="need_login_innovator", here="/profile")
-    record = ops.load_innovator(session, actor.innovator_id).data
-    return render(request, "profile.html", actor, form=profile_values_of(record), saved=request.query_params.get("saved"))
+    row = ops.load_innovator(session, actor.innovator_id)
+    form = {**profile_values_of(row.data), "version": row.version}
+    return render(request, "profile.html", actor, form=form, saved=request.query_params.get("saved"))
 
 
 @router.post("/profile", response_class=HTMLResponse)
 def save_profile(request: Request, session: SessionDep, index: IndexDep, actor: WebActorDep,
                  form: FormFields = Depends(posted_form)):
     values = profile_values(form)
+    version = form.get("version")
+    values["version"] = version
     try:
         check_csrf(request, form.get("csrf"))
         actor.require("innovator")
-        ops.update_innovator(session, index, actor, actor.innovator_id, innovator_from_form(values))
+        # the form carries the version it was made from: a save over someone else's change (another
+        # tab, a colleague) is refused with a 412 instead of silently undoing that change
+        ops.update_innovator(session, index, actor, actor.innovator_id, innovator_from_form(values),
+                             expected_version=int(version) if version and version.isdigit() else None)
     except ServiceError as exc:
         if exc.status in (401, 403) and exc.code != "csrf":
             return error_page(request, actor, exc)
+        if exc.status == 412:
+            exc.field = None  # about the whole form, not one field
         return form_error(request, "profile.html", actor, exc, values, here="/profile")
     return RedirectResponse("/profile?saved=1", status_code=303)
 
