@@ -47,5 +47,5 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dashboard_interest_count": {"th": "โจทย์ที่มีผู้สนใจ", "en": "Challenges with an interest"},
     "dashboard_no_interest": {"th": "ยังไม่มีนวัตกรกดสนใจ", "en": "No interest yet"},
     "dashboard_nothing": {"th": "ยังไม่มีข้อมูล", "en": "Nothing yet"},
-    "dashboard_chart_values": {"th": "ตัวเลขแสดงอยู่ข้างแท่งกราฟ", "en": "Values are written next to the bars"},
+    "dashboard_chart_values": {"th": "ตัวเลขแสดงอยู่ข้างแท่งกราฟ", "en": "Values are written next to the bars."},
 }

@@ -153,5 +153,6 @@ def test_suggested_follows_the_fit_bands_of_the_live_engine(engine, small_record
                 if any(h.fit is not None and h.fit >= 35 for h in engine.match_challenge(cid, 10, floor=False))}
     # "possible" starts at probability 0.35: a fit of 35 is rounded, so allow a hit exactly at the edge
     assert found <= expected and len(expected - found) <= 1
+    assert 0 < len(found) < len(ids)  # the small corpus has both kinds: the rule really separates them
     assert "not-indexed" not in found
     assert good_fit_challenges(engine, ids, k=1) <= found  # fewer suggestions looked at, never more found
