@@ -6,7 +6,8 @@ challenge counts as suggested when at least one of its top `SUGGESTED_K` innovat
 calibrated fit band at or above `SUGGESTED_BAND` (matcher.fit.BANDS; "possible" is the middle
 band, "possible fit" / "น่าจะเหมาะ", fit >= 35). Matching every challenge is the costly part, so the
 suggested set is cached per process and per change-log sequence the index has applied (a
-challenge or innovator write changes it; an engagement event does not). Without a fit model for
+challenge or innovator write changes it; an engagement event does not); after challenge writes
+only those challenges are matched again, after an innovator write all of them. Without a fit model for
 the running encoders no hit has a band, and "suggested" is reported as unavailable (None), never
 guessed from raw scores.
 
@@ -43,7 +44,7 @@ from matcher.fit import BANDS
 
 from service import engagements
 from service.auth import Actor
-from service.db import Agency, ChallengeRow, InnovatorRow
+from service.db import Agency, ChallengeRow, Change, InnovatorRow
 from service.indexing import IndexService
 
 SIDES = ("challenges", "innovators")
@@ -120,24 +121,52 @@ def good_fit_challenges(engine: MatchEngine, challenge_ids: Iterable[str], k: in
     return frozenset(found)
 
 
-_suggested: dict[tuple, frozenset[str] | None] = {}
+@dataclass(frozen=True)
+class _Suggested:
+    seq: int
+    ids: frozenset[str] | None
+
+
+_suggested: dict[tuple, _Suggested] = {}
 _suggested_lock = threading.Lock()
 
 
+def _challenges_changed(session: Session, after: int, upto: int) -> set[str] | None:
+    """Challenge ids written in (after, upto], or None when an innovator changed meanwhile (every
+    challenge's suggestions may differ then)."""
+    changed: set[str] = set()
+    for side, record_id in session.execute(select(Change.side, Change.record_id)
+                                           .where(Change.seq > after, Change.seq <= upto)):
+        if side != "challenges":
+            return None
+        changed.add(record_id)
+    return changed
+
+
 def suggested_challenges(session: Session, index: IndexService) -> tuple[frozenset[str] | None, int]:
-    """(suggested challenge ids or None, the change-log sequence they were computed at), computed
-    once per process and per sequence the index has applied, then served from memory."""
+    """(suggested challenge ids or None, the change-log sequence they were computed at), served
+    from memory while the sequence the index has applied stays the same. When only challenges were
+    written since, only those are matched again (a challenge's suggestions depend on itself and on
+    the innovators); after an innovator write, every challenge is."""
     from service.operations import ready
 
     engine = ready(index).engine
     with _suggested_lock:
         seq = index.last_seq
-        key = (index.settings.db_url, seq, tuple(engine.config.encoder_ids), engine.config.mode)
-        if key not in _suggested:
-            ids = list(session.scalars(select(ChallengeRow.id)))
-            _suggested.clear()
-            _suggested[key] = good_fit_challenges(engine, ids)
-        return _suggested[key], seq
+        key = (index.settings.db_url, tuple(engine.config.encoder_ids), engine.config.mode)
+        cached = _suggested.get(key)
+        if cached is not None and cached.seq == seq:
+            return cached.ids, seq
+        changed = _challenges_changed(session, cached.seq, seq) if cached is not None and cached.ids is not None \
+            and cached.seq < seq else None
+        if changed is not None:
+            fresh = good_fit_challenges(engine, changed)
+            ids = None if fresh is None else (cached.ids - changed) | fresh
+        else:
+            ids = good_fit_challenges(engine, session.scalars(select(ChallengeRow.id)))
+        _suggested.clear()
+        _suggested[key] = _Suggested(seq, ids)
+        return ids, seq
 
 
 # --- per-agency funnel and time to first interest ----------------------------------------------

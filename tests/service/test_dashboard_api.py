@@ -126,7 +126,7 @@ def test_funnel_and_first_interest_follow_the_engagement_api(env):
     assert data["records"]["challenges"]["language"] and sum(data["records"]["innovators"]["language"].values()) >= INNOVATORS
 
 
-def test_suggested_is_cached_per_change_sequence(env, small_records):
+def test_suggested_is_cached_per_change_sequence_and_updated_after_writes(env, small_records):
     client, _keys, _ids, _people, _tokens = env
     before = client.get("/v1/dashboard", headers=auth(ADMIN_KEY)).json()
     assert client.get("/v1/dashboard", headers=auth(ADMIN_KEY)).json()["seq"] == before["seq"]
@@ -138,6 +138,13 @@ def test_suggested_is_cached_per_change_sequence(env, small_records):
     assert after["seq"] > before["seq"]
     assert _agency(after, None)["posted"] == 1 and after["total"]["posted"] == before["total"]["posted"] + 1
     assert after["total"]["suggested"] == before["total"]["suggested"] + _expected_suggested(client, [extra.id])
+
+    newcomer = small_records[1][INNOVATORS]  # an innovator write: every challenge is matched again
+    assert client.post("/v1/innovators", json=newcomer.model_dump(mode="json")).status_code == 201
+    again = client.get("/v1/dashboard", headers=auth(ADMIN_KEY)).json()
+    assert again["seq"] > after["seq"]
+    every = [c.id for c in small_records[0][:CHALLENGES]] + [extra.id]
+    assert again["total"]["suggested"] == _expected_suggested(client, every)
 
 
 def test_csv_export_matches_the_json(env):
