@@ -213,5 +213,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     from service.api_consortium import router as consortium_router
 
     app.include_router(consortium_router)
+    from service.api_dashboard import router as dashboard_api_router
+    from service.web_dashboard import router as dashboard_web_router
+
+    app.include_router(dashboard_api_router)
+    app.include_router(dashboard_web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -64,6 +64,11 @@ def _events(session: Session, *, challenge_id: str | None = None, innovator_id: 
     return list(session.scalars(query))
 
 
+def active_events(session: Session) -> list[EngagementEvent]:
+    """Every event not undone, oldest first (what the dashboard counts pairs and first interests from)."""
+    return _events(session, active_only=True)
+
+
 def states(session: Session, *, challenge_id: str | None = None,
            innovator_id: str | None = None) -> dict[tuple[str, str], EngagementEvent]:
     """(challenge_id, innovator_id) -> the event that gives the pair its current state."""

@@ -124,6 +124,16 @@ def render(request: Request, name: str, actor: Actor, status_code: int = 200, **
     return response
 
 
+def refuse_unless(request: Request, actor: Actor, roles: tuple[str, ...], message: str,
+                  here: str) -> HTMLResponse | None:
+    """None when the person logged in has one of `roles`; else the login page saying `message`
+    (401 when nobody is logged in, 403 for another role), which returns to `here` after login."""
+    if actor.role in roles:
+        return None
+    return render(request, "login.html", actor, status_code=401 if actor.role is None else 403, message=message,
+                  here=here, form={"next": here})
+
+
 def check_csrf(request: Request, token: str) -> None:
     if not token or token != request.cookies.get(CSRF_COOKIE):
         raise ServiceError(403, "csrf", "the form expired; reload the page and try again", key="err_csrf")

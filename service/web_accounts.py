@@ -15,7 +15,7 @@ from service.auth import Actor
 from service.deps import SESSION_COOKIE, IndexDep, SessionDep, SessionsDep, WebActorDep, WriteSessionDep
 from service.errors import ServiceError
 from service.forms import FormFields, posted_form
-from service.pages import check_csrf, error_page, form_error, render
+from service.pages import check_csrf, error_page, form_error, refuse_unless, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -176,9 +176,9 @@ def _admin_context(session, actor: Actor) -> dict[str, Any]:
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, session: SessionDep, actor: WebActorDep):
-    if not actor.is_admin:
-        return render(request, "login.html", actor, status_code=401 if not actor.role else 403,
-                      message="need_login_admin", here="/admin")
+    refused = refuse_unless(request, actor, ("admin",), message="need_login_admin", here="/admin")
+    if refused:
+        return refused
     return render(request, "admin.html", actor, **_admin_context(session, actor), invitation_link=None)
 
 

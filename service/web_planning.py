@@ -14,18 +14,15 @@ from service.auth import Actor
 from service.deps import IndexDep, SessionDep, WebActorDep
 from service.errors import ServiceError
 from service.forms import FormFields, posted_form
-from service.pages import check_csrf, error_page, form_error, render
+from service.pages import check_csrf, error_page, form_error, refuse_unless, render
 from service.web import CHALLENGE_FORM_FIELDS, challenge_from_form
 
 router = APIRouter(include_in_schema=False)
 
 
 def _login(request: Request, actor: Actor, roles: tuple[str, ...], here: str) -> HTMLResponse | None:
-    if actor.role in roles:
-        return None
     message = "planning_need_admin" if roles == ("admin",) else "planning_need_staff"
-    return render(request, "login.html", actor, status_code=401 if actor.role is None else 403, message=message,
-                  here=here)
+    return refuse_unless(request, actor, roles, message, here)
 
 
 # --- import ------------------------------------------------------------------------------------
