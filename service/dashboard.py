@@ -145,28 +145,51 @@ def _challenges_changed(session: Session, after: int, upto: int) -> set[str] | N
 
 def suggested_challenges(session: Session, index: IndexService) -> tuple[frozenset[str] | None, int]:
     """(suggested challenge ids or None, the change-log sequence they were computed at), served
-    from memory while the sequence the index has applied stays the same. When only challenges were
-    written since, only those are matched again (a challenge's suggestions depend on itself and on
-    the innovators); after an innovator write, every challenge is."""
+    from memory. Matching every challenge takes tens of seconds on the bundled corpus, so only the
+    first request of a process waits for it: after an innovator write, the figures of the last
+    computation are returned at once (their sequence says how old they are) and a background
+    thread brings them up to date. When only challenges were written since, only those are matched
+    again (a challenge's suggestions depend on itself and on the innovators); after an innovator
+    write, every challenge is."""
     from service.operations import ready
 
     engine = ready(index).engine
-    with _suggested_lock:
-        seq = index.last_seq
-        key = (index.settings.db_url, tuple(engine.config.encoder_ids), engine.config.mode)
-        cached = _suggested.get(key)
-        if cached is not None and cached.seq == seq:
-            return cached.ids, seq
-        changed = _challenges_changed(session, cached.seq, seq) if cached is not None and cached.ids is not None \
-            and cached.seq < seq else None
-        if changed is not None:
-            fresh = good_fit_challenges(engine, changed)
-            ids = None if fresh is None else (cached.ids - changed) | fresh
-        else:
-            ids = good_fit_challenges(engine, session.scalars(select(ChallengeRow.id)))
-        _suggested.clear()
-        _suggested[key] = _Suggested(seq, ids)
-        return ids, seq
+    key = (index.settings.db_url, tuple(engine.config.encoder_ids), engine.config.mode)
+    cached = _suggested.get(key)
+    stale = cached is not None and cached.seq < index.last_seq
+    if cached is None or (stale and cached.ids is not None
+                          and _challenges_changed(session, cached.seq, index.last_seq) is not None):
+        with _suggested_lock:  # the first computation, or a few written challenges: cheap enough to wait
+            return _refresh(session, index, key)
+    if stale and _suggested_lock.acquire(blocking=False):
+        def refresh() -> None:
+            try:
+                with index.sessions() as fresh_session:
+                    _refresh(fresh_session, index, key)
+            finally:
+                _suggested_lock.release()
+
+        threading.Thread(target=refresh, name="dashboard-refresh", daemon=True).start()
+    return cached.ids, cached.seq
+
+
+def _refresh(session: Session, index: IndexService, key: tuple) -> tuple[frozenset[str] | None, int]:
+    """Bring the cached suggested set up to the index's applied sequence (the caller holds the lock)."""
+    engine = index.engine
+    seq = index.last_seq
+    cached = _suggested.get(key)
+    if cached is not None and cached.seq == seq:
+        return cached.ids, seq
+    changed = _challenges_changed(session, cached.seq, seq) if cached is not None and cached.ids is not None \
+        and cached.seq < seq else None
+    if changed is not None:
+        fresh = good_fit_challenges(engine, changed)
+        ids = None if fresh is None else (cached.ids - changed) | fresh
+    else:
+        ids = good_fit_challenges(engine, session.scalars(select(ChallengeRow.id)))
+    _suggested.clear()
+    _suggested[key] = _Suggested(seq, ids)
+    return ids, seq
 
 
 # --- per-agency funnel and time to first interest ----------------------------------------------
