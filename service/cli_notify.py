@@ -71,7 +71,7 @@ def send_command(once: bool = typer.Option(False, "--once", help="Send what is d
     from service.cli import open_database
     from service.notify_sender import run, send_all_due
 
-    settings, engine, sessions = open_database(data_dir)
+    settings, engine, sessions = open_database(data_dir, durable=False)
     stop = _stop_on_signals()
     index = None
     try:

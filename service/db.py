@@ -247,11 +247,19 @@ sequence numbers are committed in order and no follower can skip one."""
 WRITE_LOCK_KEY = 0x42494301
 
 
-def make_engine(url: str) -> Engine:
-    """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers."""
+def make_engine(url: str, durable: bool = True) -> Engine:
+    """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers.
+
+    `durable=False` (the e-mail sender's own bookkeeping, service.notify_sender): a commit does not
+    wait for the disk (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off); it survives a
+    crash of the process, not a power loss. The sender only ever loses a "sent" mark that way, which
+    means a resend with the same Message-ID, never a lost message; in exchange its crash window
+    shrinks from a disk flush to a memory write."""
     kwargs: dict[str, Any] = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
+    elif not durable:
+        kwargs["connect_args"] = {"options": "-c synchronous_commit=off"}
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
@@ -261,6 +269,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=60000")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
