@@ -116,10 +116,9 @@ def backoff(attempts: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(attempts - 1, 0))
 
 
-def build_email(item: Claimed, sender: str, public_url: str) -> EmailMessage:
-    """The e-mail of one outbox row: Thai first, then English (the account has no language of its
-    own), UTF-8 in base64 so Thai arrives byte for byte through any 7-bit hop; the Message-ID and
-    Date are the row's own, so a resend is the same message."""
+def email_text(item: Claimed, public_url: str) -> tuple[str, str]:
+    """(subject, body) of one outbox row's e-mail: Thai first, then English (an account has no
+    language of its own), each with the link to the page it is about."""
     base = public_url.rstrip("/")
     parts, subjects = [], []
     for lang in LANGUAGES:
@@ -127,13 +126,21 @@ def build_email(item: Claimed, sender: str, public_url: str) -> EmailMessage:
         subjects.append(text.subject)
         footer = STRINGS["notify_email_footer"][lang].format(inbox=f"{base}/inbox?lang={lang}")
         parts.append(f"{text.subject}\n\n{text.body}\n\n{base}{text.link}?lang={lang}\n\n{footer}\n")
+    return " | ".join(subjects), "\n----\n\n".join(parts)
+
+
+def build_email(item: Claimed, sender: str, public_url: str) -> EmailMessage:
+    """The e-mail of one outbox row: UTF-8 in base64, so Thai arrives byte for byte through any
+    7-bit hop (lines end in CRLF, MIME's canonical text form); the Message-ID and Date are the
+    row's own, so a resend is the same message."""
+    subject, body = email_text(item, public_url)
     message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = " | ".join(subjects)
+    message["Subject"] = subject
     message["From"] = sender
     message["To"] = item.address
     message["Message-ID"] = item.message_id
     message["Date"] = format_datetime(_aware(item.created_at))
-    message.set_content("\n----\n\n".join(parts), charset="utf-8", cte="base64")
+    message.set_content(body, charset="utf-8", cte="base64")
     return message
 
 
