@@ -3,7 +3,8 @@
 A real SMTP server (aiosmtpd, in this process) records every message it accepts. The outbox is
 filled with Thai/English messages; then, run after run, a real sender process
 (`python -m service.cli_notify send`) is started and gets SIGKILL at a random moment shortly after
-its first delivery of the run; finally one sender runs to the end. Every outbox Message-ID must
+its first delivery of the run; finally a sender that is not killed (in this process, once the
+killed senders' leases ran out) delivers the rest. Every outbox Message-ID must
 have arrived (none lost), each row must be marked sent, and a Message-ID that arrived twice can
 only be the message in flight when a sender was killed (the crash window between the server's
 acceptance and the commit of `sent_at`, see service.notify_sender). The figures are printed.
@@ -33,6 +34,11 @@ from matcher.cli.common import handle_errors
 from eval.processes import free_port
 
 FAULT_LOGIN = "innovator.fault@bic.example"
+KILL_WITHIN = 0.1
+"""Seconds after a run's first delivery within which the kill falls (uniformly): a few messages."""
+PER_RUN = 40
+LEASE = 1.5
+"""The senders' lease (seconds): how long a killed sender's claims wait before another takes them."""
 
 
 @dataclass(frozen=True)
@@ -152,11 +158,11 @@ class FaultFigures:
                 f"duplicate copies that differ {self.duplicate_copies_differ}", f"{self.seconds:.1f} s"]
 
 
-def _sender(data_dir: Path, env: dict[str, str], log: Path, once: bool = False) -> subprocess.Popen:
+def _sender(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A real sender process (the loop of `matcher notifications send`), in its own process group."""
     command = [sys.executable, "-m", "service.cli_notify", "send", "--data-dir", str(data_dir)]
     with open(log, "ab") as out:
-        return subprocess.Popen(command + (["--once"] if once else []), env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def kill_runs(work: Path, runs: int, messages: int, *, seed: int = 0, database_url: str | None = None,
@@ -168,6 +174,7 @@ def kill_runs(work: Path, runs: int, messages: int, *, seed: int = 0, database_u
     from service.changes import Sessions
     from service.db import OutboxMessage, make_engine, migrate
     from service.config import ServiceSettings
+    from service.notify_sender import send_all_due
 
     rng = random.Random(seed)
     started = time.monotonic()
@@ -182,7 +189,7 @@ def kill_runs(work: Path, runs: int, messages: int, *, seed: int = 0, database_u
     log = work / "sender.log"
     with RecordingSMTP() as smtp:
         env = {**os.environ, "MATCHER_SMTP_HOST": "127.0.0.1", "MATCHER_SMTP_PORT": str(smtp.port),
-               "MATCHER_SMTP_TIMEOUT": "5", "MATCHER_NOTIFY_LEASE": "1.5", "MATCHER_NOTIFY_POLL_INTERVAL": "0.05",
+               "MATCHER_SMTP_TIMEOUT": "5", "MATCHER_NOTIFY_LEASE": str(LEASE), "MATCHER_NOTIFY_POLL_INTERVAL": "0.05",
                "MATCHER_NOTIFY_RETRY_BASE": "0.2", "MATCHER_SEED_DEMO": "false",
                "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
                                               os.environ.get("PYTHONPATH", "")])}
@@ -196,7 +203,7 @@ def kill_runs(work: Path, runs: int, messages: int, *, seed: int = 0, database_u
             deadline = time.monotonic() + run_timeout
             while smtp.count() == before and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, 0.25))
+            time.sleep(rng.uniform(0.0, KILL_WITHIN))
             sending = not _all_sent(sessions)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -205,16 +212,14 @@ def kill_runs(work: Path, runs: int, messages: int, *, seed: int = 0, database_u
             if progress:
                 progress(f"run {run + 1}/{runs}: killed after {smtp.count() - before} deliveries "
                          f"({smtp.count()} in all)")
-        final = _sender(data_dir, env, log, once=False)
+        # The rest, by a sender that is not killed (in this process, on the same code), once the
+        # killed senders' leases have run out.
+        time.sleep(LEASE)
         deadline = time.monotonic() + run_timeout
+        final = settings.model_copy(update={"smtp_port": smtp.port, "smtp_timeout": 5.0, "notify_lease": LEASE})
         while not _all_sent(sessions) and time.monotonic() < deadline:
+            send_all_due(sessions, final)
             time.sleep(0.05)
-        final.send_signal(signal.SIGTERM)
-        try:
-            final.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(final.pid, signal.SIGKILL)
-            final.wait()
         received = list(smtp.messages)
     with sessions() as session:
         rows = {r.message_id: r for r in session.scalars(select(OutboxMessage))}
@@ -249,14 +254,14 @@ def _all_sent(sessions) -> bool:
 
 @handle_errors
 def notify_fault_test(runs: int = typer.Option(20, min=1, help="Sender processes killed with SIGKILL"),
-                      messages: int = typer.Option(0, min=0, help="Outbox messages (0: 30 per run)"),
+                      messages: int = typer.Option(0, min=0, help=f"Outbox messages (0: {PER_RUN} per run)"),
                       seed: int = typer.Option(0, help="Seed of the kill moments"),
                       database_url: str = typer.Option(None, help="PostgreSQL URL of an empty database (default: SQLite)"),
                       json_output: bool = typer.Option(False, "--json", help="Print the figures as JSON")) -> None:
     """kill -9 the e-mail sender RUNS times while it delivers to a real SMTP server; print the
     figures (messages, received, duplicates, lost). Exit 1 if a message was lost."""
     with tempfile.TemporaryDirectory(prefix="bic-notify-fault-") as tmp:
-        figures = kill_runs(Path(tmp), runs, messages or 30 * runs, seed=seed, database_url=database_url,
+        figures = kill_runs(Path(tmp), runs, messages or PER_RUN * runs, seed=seed, database_url=database_url,
                             progress=lambda line: typer.echo(line, err=True))
     if json_output:
         import json
