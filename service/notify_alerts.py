@@ -7,7 +7,8 @@ mark are written in one write transaction. Nothing is announced twice to the sam
 
 - a saved search announces open challenges posted since its last scan (the rule of
   service.operations.saved_search_hits, with an hour of overlap so a challenge indexed late is not
-  missed); the (person, "saved:<search>:<challenge>") key is unique in the database;
+  missed, but never from before the search was saved); the (person, "saved:<search>:<challenge>")
+  key is unique in the database;
 - a challenge announces innovators that rose to the fit band `min_band` (default strong) since its
   last scan; each innovator seen above the band is remembered (alert_marks), so it is announced
   once, and the first scan of a challenge only takes note of who is already there (the agency saw
@@ -112,7 +113,7 @@ def scan_saved_search(sessions: Sessions, index: IndexService, search_id: int, n
         if row is None:
             return 0
         mark = session.get(AlertMark, (topic, SCANNED))
-        since = _aware(mark.seen_at) - ALERT_OVERLAP if mark else _aware(row.created_at)
+        since = max(_aware(row.created_at), _aware(mark.seen_at) - ALERT_OVERLAP) if mark else _aware(row.created_at)
         actor = Actor(role="innovator", innovator_id=row.innovator_id, name="alerts")
         hits = saved_search_hits(session, index, actor, row, since, SAVED_SEARCH_HITS)
         text, innovator_id = row.text, row.innovator_id
