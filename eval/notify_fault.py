@@ -106,16 +106,22 @@ def fill_outbox(sessions, messages: int) -> list[str]:
     invitations for it (distinct items); returns the outbox Message-IDs."""
     from sqlalchemy import select
 
+    from matcher.records import Challenge, Innovator
+
     from service import notify
     from service.accounts import new_user
     from service.db import Agency, ChallengeRow, InnovatorRow, OutboxMessage
 
     with sessions.write() as session:
         session.add(Agency(id="ag-fault", name_th="สำนักการระบายน้ำ", name_en="Drainage and Sewerage Department"))
+        challenge = Challenge(id="c-fault", agency="สำนักการระบายน้ำ", title="ระบบเตือนน้ำท่วมซอยด้วยเซนเซอร์ระดับน้ำ",
+                              description="ต้องการเซนเซอร์วัดระดับน้ำในซอยและแจ้งเตือนประชาชนก่อนน้ำท่วมขัง")
+        innovator = Innovator(id="in-fault", name="ทีมเซนเซอร์น้ำ Bangkok Flood Lab", kind="startup",
+                              description="Low-cost water level sensors with LINE alerts",
+                              solutions=[{"title": "เซนเซอร์ระดับน้ำ", "description": "IoT water level sensor", "trl": 6}])
         session.add(ChallengeRow(id="c-fault", agency_id="ag-fault", status="open", confidential=False,
-                                 data={"id": "c-fault", "title": "ระบบเตือนน้ำท่วมซอยด้วยเซนเซอร์ระดับน้ำ",
-                                       "status": "open"}))
-        session.add(InnovatorRow(id="in-fault", data={"id": "in-fault", "name": "ทีมเซนเซอร์น้ำ Bangkok Flood Lab"}))
+                                 data=challenge.model_dump(mode="json")))
+        session.add(InnovatorRow(id="in-fault", data=innovator.model_dump(mode="json")))
         session.flush()
         user = new_user(session, FAULT_LOGIN, "ทีมเซนเซอร์น้ำ", "fault-test-password", "innovator",
                         innovator_id="in-fault")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from matcher.cli.common import handle_errors
+from matcher.cli.common import fail, handle_errors
 
 notifications = typer.Typer(help="Notifications: send the e-mail outbox, scan for saved-search and suggestion alerts.",
                             no_args_is_help=True)
@@ -44,6 +44,8 @@ def _scanner(settings, sessions, min_band: str):
 
         last = ""
         while not index.ready:
+            if index.status == "failed":
+                fail("the index could not be prepared, so no alert scan (the error is logged above)")
             progress = index.progress
             line = f"preparing the index ({progress['phase']}: {progress['indexed']:,} / {progress['total']:,})"
             if line != last:
