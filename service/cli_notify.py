@@ -30,9 +30,10 @@ def _stop_on_signals():
     return stop
 
 
-def _scanner(settings, sessions, min_band: str):
+def _scanner(settings, sessions, min_band: str, quiet: bool = False):
     """A function running one alert scan on an index this process builds once (from a snapshot or
-    the stored vectors), then keeps following the change log."""
+    the stored vectors), then keeps following the change log. `quiet`: report a scan only when it
+    wrote something (the sender loop)."""
     from service.indexing import IndexService
     from service.notify_alerts import scan
 
@@ -52,7 +53,9 @@ def _scanner(settings, sessions, min_band: str):
                 _echo(line)
                 last = line
             time.sleep(0.5)
-        report = scan(sessions, index, min_band, progress=_echo)
+        report = scan(sessions, index, min_band, progress=None if quiet else _echo)
+        if quiet and not report.notifications:
+            return report
         _echo(f"alert scan: {report.saved_searches} saved searches, {report.challenges} open challenges "
               f"({report.first_seen} seen for the first time), {report.notifications} notifications written"
               + (f"; {len(report.skipped)} not indexed yet" if report.skipped else ""))
@@ -86,7 +89,7 @@ def send_command(once: bool = typer.Option(False, "--once", help="Send what is d
             return
         scan = None
         if scan_interval > 0:
-            index, scan = _scanner(settings, sessions, min_band or settings.notify_min_band)
+            index, scan = _scanner(settings, sessions, min_band or settings.notify_min_band, quiet=True)
         _echo(f"sending notifications through {settings.smtp_host}:{settings.smtp_port} "
               f"(poll every {settings.notify_poll_interval:g} s)")
         run(sessions, settings, stop, scan=scan, scan_interval=scan_interval, echo=_echo)
