@@ -279,3 +279,18 @@ def _tables_of(diff) -> set[str]:
             table = getattr(part, "table", None)
             found |= {n for n in (name, getattr(table, "name", None)) if isinstance(n, str)}
     return found
+
+
+def test_the_last_allowed_attempt_marks_the_message_failed(db):
+    settings, sessions, people = db
+    settings = settings.model_copy(update={"smtp_port": free_port(), "notify_max_attempts": 2})
+    with sessions.write() as session:
+        engagements.record(session, AGENCY, session.get(ChallengeRow, "c-flood"), "in-lab", "invited")
+    later = datetime.now(timezone.utc)
+    first = send_due(sessions, settings, now=lambda: later)
+    second = send_due(sessions, settings, now=lambda: later + timedelta(seconds=settings.notify_retry_base))
+    assert (first.retried, first.failed, second.retried, second.failed) == (1, 0, 0, 1)
+    with sessions() as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        assert row.attempts == 2 and row.failed_at is not None and row.sent_at is None
+    assert claim(sessions, later + timedelta(days=30), 60) == []
