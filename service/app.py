@@ -218,5 +218,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.include_router(dashboard_api_router)
     app.include_router(dashboard_web_router)
+    from service.api_notify import router as notify_api_router
+    from service.web_notify import router as notify_web_router
+
+    app.include_router(notify_api_router)
+    app.include_router(notify_web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

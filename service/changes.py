@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.collection import EncodedDocs
-
 from service.db import Change, RecordVector, session_factory, writer
+
+if TYPE_CHECKING:  # the index side; processes that only use Sessions (the e-mail sender) skip loading it
+    from matcher.collection import EncodedDocs
 
 MODES = {"d": "documents", "q": "queries"}
 NOTIFY_CHANNEL = "bic_changes"
@@ -103,6 +105,8 @@ def load_vectors(session: Session, side: str, record_ids: Sequence[str], fingerp
                 if all((rid, eid, mode) in found for eid in fingerprints for mode in MODES)]
     complete_set = set(complete)
     missing = [rid for rid in record_ids if rid not in complete_set]
+    from matcher.collection import EncodedDocs
+
     encoded = EncodedDocs(complete, {}, {})
     for mode, attribute in MODES.items():
         for eid in fingerprints:

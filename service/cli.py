@@ -18,6 +18,19 @@ def _settings(data_dir: Path | None):
     return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
 
 
+def open_database(data_dir: Path | None, durable: bool = True):
+    """(settings, engine, sessions) of the service's database, migrated: what every database command
+    opens (`durable`: see service.db.make_engine)."""
+    from service.changes import Sessions
+    from service.db import make_engine, migrate
+
+    settings = _settings(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url, durable=durable)
+    migrate(engine)
+    return settings, engine, Sessions.for_engine(engine)
+
+
 @handle_errors
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind"),
           port: int = typer.Option(8000, help="Port"),

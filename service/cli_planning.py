@@ -21,15 +21,9 @@ JUDGED_DRAFTS = 20
 
 
 def _sessions(data_dir: Path | None):
-    from service.changes import Sessions
-    from service.cli import _settings
-    from service.db import make_engine, migrate
+    from service.cli import open_database
 
-    settings = _settings(data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    migrate(engine)
-    return settings, engine, Sessions.for_engine(engine)
+    return open_database(data_dir)
 
 
 @complaints.command("import")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 
@@ -32,6 +33,24 @@ class ServiceSettings(Settings):
     rate_limit_write: str = Field(default="30/minute", description="Anonymous writes (registrations...) per client address")
     rate_limit_key: str = Field(default="600/minute", description="Searches and writes per API key or login session")
     query_cache_entries: int = Field(default=10_000, ge=0, description="Free-text query vectors kept in memory (LRU)")
+    # E-mail notifications (service.notify_sender): env MATCHER_SMTP_*, MATCHER_NOTIFY_*.
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server the sender hands e-mail to")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with starttls, 465 with ssl)")
+    smtp_from: str = Field(default="BIC Matcher <noreply@bic.example>", description="From: address of notifications")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(default="none", description="Transport security to the server")
+    smtp_username: str | None = Field(default=None, description="SMTP login (with smtp_password)")
+    smtp_password: str | None = Field(default=None, description="SMTP password")
+    smtp_timeout: float = Field(default=20.0, gt=0, le=300, description="Seconds before an SMTP command is given up")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL of the web UI, for links in e-mail")
+    notify_retry_base: float = Field(default=30.0, gt=0, description="Seconds before the first retry; doubles each time")
+    notify_retry_cap: float = Field(default=3600.0, gt=0, description="Longest wait between two attempts (seconds)")
+    notify_max_attempts: int = Field(default=12, ge=1, le=100, description="Attempts before a message is marked failed")
+    notify_lease: float = Field(default=60.0, gt=0, le=3600,
+                                description="Seconds a sender holds a claimed message; a crashed sender's claims "
+                                            "are taken over after this")
+    notify_poll_interval: float = Field(default=2.0, gt=0, le=600, description="Seconds between outbox polls")
+    notify_min_band: Literal["strong", "possible", "weak"] = Field(
+        default="strong", description="Fit band from which a new suggestion is announced to the agency")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "ServiceSettings":

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, create_engine,
-                        event)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -189,6 +189,56 @@ class SavedSearchRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Notification(Base):
+    """One message for one person (the in-app inbox): what happened (`kind`), about which challenge
+    and innovator, and the values its Thai and English texts are rendered from (`params`).
+    `item_key` names the thing announced ("event:12", "saved:3:c-9", "suggest:c-9:in-4"): unique per
+    recipient, so the same thing is never announced to the same person twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "item_key", name="uq_notifications_user_item"),
+                      Index("ix_notifications_user_read", "user_id", "read_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    item_key: Mapped[str] = mapped_column(String(300))
+    challenge_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    innovator_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class OutboxMessage(Base):
+    """One e-mail to send: a notification for one address, written in the event's transaction.
+    `message_id` is fixed at creation, so a resend after a crash carries the same Message-ID;
+    `claimed_until` is a sender's lease; `sent_at` is set once, after the SMTP server accepted."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("notification_id", "address", name="uq_outbox_notification_address"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertMark(Base):
+    """What the alert scan has seen: (topic, item) pairs such as ("challenge:c-9", "in-4") for an
+    innovator already above the fit band, and (topic, "") for "this topic was scanned at seen_at"."""
+
+    __tablename__ = "alert_marks"
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+    item: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column()
+
+
 WRITE_OPTION = "bic_write"
 """Execution option marking a connection that will write: on SQLite its transaction starts with
 BEGIN IMMEDIATE (the write lock is taken up front, so two writers queue instead of one failing
@@ -197,11 +247,19 @@ sequence numbers are committed in order and no follower can skip one."""
 WRITE_LOCK_KEY = 0x42494301
 
 
-def make_engine(url: str) -> Engine:
-    """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers."""
+def make_engine(url: str, durable: bool = True) -> Engine:
+    """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers.
+
+    `durable=False` (the e-mail sender's own bookkeeping, service.notify_sender): a commit does not
+    wait for the disk (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off); it survives a
+    crash of the process, not a power loss. The sender only ever loses a "sent" mark that way, which
+    means a resend with the same Message-ID, never a lost message; in exchange its crash window
+    shrinks from a disk flush to a memory write."""
     kwargs: dict[str, Any] = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
+    elif not durable:
+        kwargs["connect_args"] = {"options": "-c synchronous_commit=off"}
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
@@ -211,6 +269,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=60000")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")

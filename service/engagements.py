@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import notify
 from service.auth import Actor
 from service.db import ChallengeRow, EngagementEvent, InnovatorRow
 from service.errors import ServiceError, forbidden, invalid, not_found
@@ -78,6 +79,12 @@ def states(session: Session, *, challenge_id: str | None = None,
     return latest
 
 
+def declined_by_agency(session: Session, challenge_id: str) -> list[str]:
+    """Innovators the agency declined for this challenge: never suggested (or announced) again."""
+    return [i for (_c, i), row in states(session, challenge_id=challenge_id).items()
+            if row.state == "declined" and row.actor_role != "innovator"]
+
+
 def check_move(actor: Actor, state: str, challenge: ChallengeRow, innovator_id: str) -> None:
     """Raise unless `actor` may put the pair into `state` (ownership is checked by the caller)."""
     if state not in STATES:
@@ -97,7 +104,17 @@ def check_move(actor: Actor, state: str, challenge: ChallengeRow, innovator_id: 
 
 def record(session: Session, actor: Actor, challenge: ChallengeRow, innovator_id: str, state: str,
            note: str = "") -> dict[str, Any]:
-    """Append one event (the caller has checked that the actor may act on this challenge)."""
+    """Append one event and commit it with its notifications (the caller has checked that the actor
+    may act on this challenge)."""
+    row = add_event(session, actor, challenge, innovator_id, state, note)
+    session.commit()
+    return event_public(row)
+
+
+def add_event(session: Session, actor: Actor, challenge: ChallengeRow, innovator_id: str, state: str,
+              note: str = "") -> EngagementEvent:
+    """Add one event and the notifications it causes (service.notify) to the session's transaction,
+    without committing: the event and its outbox rows commit, or roll back, together."""
     check_move(actor, state, challenge, innovator_id)
     if session.get(InnovatorRow, innovator_id) is None:
         raise not_found("innovator", innovator_id)
@@ -106,8 +123,9 @@ def record(session: Session, actor: Actor, challenge: ChallengeRow, innovator_id
     row = EngagementEvent(challenge_id=challenge.id, innovator_id=innovator_id, state=state, note=note.strip(),
                           actor_role=actor.role or "anonymous", actor_name=actor.display_name(), created_at=_now())
     session.add(row)
-    session.commit()
-    return event_public(row)
+    session.flush()
+    notify.on_engagement(session, row, challenge)
+    return row
 
 
 def undo(session: Session, actor: Actor, challenge_id: str, innovator_id: str) -> dict[str, Any]:

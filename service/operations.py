@@ -195,7 +195,7 @@ def match_challenge(session: Session, index: IndexService, actor: Actor, challen
     """Ranked innovators for the agency's own challenge; ones the agency declined are not suggested again."""
     owned_challenge(session, actor, challenge_id)
     current = engagements.states(session, challenge_id=challenge_id)
-    declined = [i for (_c, i), row in current.items() if row.state == "declined" and row.actor_role != "innovator"]
+    declined = engagements.declined_by_agency(session, challenge_id)
     try:
         hits = ready(index).engine.match_challenge(challenge_id, k, filters, retrieval_config(mode), exclude=declined,
                                                    floor=False if include_weak else None)
@@ -427,6 +427,17 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
     if row is None or row.innovator_id != innovator_id:
         raise not_found("saved search", str(search_id))
     since = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=timezone.utc)
+    fresh = saved_search_hits(session, index, actor, row, since, k)
+    if mark_seen:
+        row.last_seen_at = _now()
+        session.commit()
+    return {"saved_search": saved_search_public(row), "data": fresh, "count": len(fresh)}
+
+
+def saved_search_hits(session: Session, index: IndexService, actor: Actor, row: SavedSearchRow, since: datetime,
+                      k: int = 20) -> list[dict[str, Any]]:
+    """Open challenges matching a saved search, posted after `since`, best first (at most k). The
+    one rule for "new for a saved search": the API above and the e-mail alerts (service.notify_alerts)."""
     hits = search(session, index, actor, row.text, "challenges", max(k, 50), Filters.model_validate(row.filters))
     fresh = []
     for hit in hits:
@@ -434,10 +445,7 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
         created = challenge.created_at if challenge.created_at.tzinfo else challenge.created_at.replace(tzinfo=timezone.utc)
         if created > since:
             fresh.append(hit)
-    if mark_seen:
-        row.last_seen_at = _now()
-        session.commit()
-    return {"saved_search": saved_search_public(row), "data": fresh[:k], "count": len(fresh[:k])}
+    return fresh[:k]
 
 
 # --- exports --------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def render(request: Request, name: str, actor: Actor, status_code: int = 200, **
     preparing = None if index is None or index.ready else index.progress
     t = translator(lang)
     response = TEMPLATES.TemplateResponse(request, name, {
+        "unread_count": _unread(request, actor),
         "t": t, "lang": lang, "actor": actor, "csrf": token, "taxonomy": taxonomy, "preparing": preparing,
         "local_time": lambda v: local_time(v, lang), "local_date": lambda v: local_date(v, lang),
         "budget_range": budget_range, "term": lambda kind, key: term_label(kind, key, lang),
@@ -132,6 +133,17 @@ def refuse_unless(request: Request, actor: Actor, roles: tuple[str, ...], messag
         return None
     return render(request, "login.html", actor, status_code=401 if actor.role is None else 403, message=message,
                   here=here, form={"next": here})
+
+
+def _unread(request: Request, actor: Actor) -> int:
+    """The nav bar's unread-notification count for a logged-in person (0 for anyone else)."""
+    sessions = getattr(request.app.state, "sessions", None)
+    if actor.user_id is None or sessions is None:
+        return 0
+    from service.notify import unread_count
+
+    with sessions() as session:
+        return unread_count(session, actor.user_id)
 
 
 def check_csrf(request: Request, token: str) -> None:

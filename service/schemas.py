@@ -364,6 +364,35 @@ class Reindexed(BaseModel):
     reindexed: dict[str, int]
 
 
+# --- notifications ---------------------------------------------------------------------------
+
+class NotificationText(BaseModel):
+    subject: str
+    body: str
+
+
+class NotificationPublic(BaseModel):
+    """One notification of the person's inbox, with its text in both languages."""
+
+    id: int
+    kind: str = Field(description="invited | interested | saved_search | new_suggestion")
+    challenge_id: str | None
+    innovator_id: str | None
+    params: dict[str, Any] = Field(description="What the texts are rendered from (a value or a {th, en} pair)")
+    created_at: str
+    read_at: str | None = Field(description="When the person first marked it read; null while unread")
+    link: str = Field(description="The page it is about")
+    texts: dict[str, NotificationText] = Field(description="Subject and body by language (th, en)")
+
+
+class Inbox(Page[NotificationPublic]):
+    unread: int = Field(description="Unread notifications of this person (all pages)")
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="Notifications newly marked read")
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 class ErrorDetail(BaseModel):
