@@ -16,7 +16,8 @@ from matcher.validation import FieldError, InvalidInput, field_errors, summary
 
 class ServiceError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None):
+                 errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -26,6 +27,8 @@ class ServiceError(Exception):
         self.key = key
         """Message-catalogue key (service.i18n) for pages; None: derived from `code`."""
         self.params = dict(params or {})
+        self.headers = dict(headers or {})
+        """HTTP headers the answer carries (Retry-After on a 503 or 429), for JSON and pages alike."""
 
     def payload(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "field": self.field,
@@ -48,6 +51,18 @@ def unauthorized(message: str = "this action needs a login or an API key (header
 def conflict(kind: str, key: str) -> ServiceError:
     return ServiceError(409, "conflict", f"{kind} id {key!r} already exists", "id", key="err_conflict",
                         params={"kind": kind, "id": key})
+
+
+RETRY_AFTER_SECONDS = 2
+"""What a client is told to wait when the database is unreachable: the pool reconnects (pre-ping) on
+the first request after the database is back, so a short wait is enough."""
+
+
+def database_unavailable() -> ServiceError:
+    """A 503 with Retry-After for a request that could not reach the database (nothing was changed,
+    or the outcome of a write whose commit was cut off is unknown: retrying it answers 409 if it landed)."""
+    return ServiceError(503, "database_unavailable", "the database is unavailable; retry shortly",
+                        key="err_database_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def invalid(message: str, field: str | None = None, type: str = "value_error", **ctx: Any) -> ServiceError:

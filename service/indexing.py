@@ -40,7 +40,7 @@ from matcher.records import Challenge, Innovator
 
 from service.changes import Sessions, changes_after, latest_seq, load_vectors, store_vectors
 from service.config import ServiceSettings
-from service.db import ChallengeRow, InnovatorRow, Lease
+from service.db import PG_CONNECT_TIMEOUT, ChallengeRow, InnovatorRow, Lease, is_outage, outage_reason
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class IndexService:
         self._last_progress_log = 0.0
         self._rebuilds: list[threading.Event] = []
         self._writer: threading.Thread | None = None
+        self._outage_since: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -105,15 +106,19 @@ class IndexService:
         from service.changes import NOTIFY_CHANNEL
 
         url = self.sessions.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        lost = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(url, autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    lost = False
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._wake.set()
             except psycopg.Error as exc:
-                log.warning("LISTEN connection lost (%s); retrying", exc)
+                if not lost:  # once per outage, not once per retry
+                    log.warning("LISTEN connection lost (%s); retrying every second", outage_reason(exc))
+                lost = True
                 self._stop.wait(1.0)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -131,34 +136,64 @@ class IndexService:
                 log.warning("final snapshot failed: %s", exc)
 
     def _run(self) -> None:
-        try:
-            self._bootstrap()
-        except Stopped:
-            return
-        except Exception:  # keep the process alive and say why it is not ready
-            log.exception("index start-up failed")
-            self.status = "failed"
+        if not self._start_up():
             return
         while not self._stop.is_set():
             try:
                 if self._rebuilds:
-                    waiting, self._rebuilds = self._rebuilds, []
+                    waiting = list(self._rebuilds)
                     self._build_from_database()
+                    del self._rebuilds[:len(waiting)]  # kept on failure: rebuilt when the database is back
                     for event in waiting:
                         event.set()
                 applied = self.apply_pending()
+                self._database_back()
                 if self.settings.snapshot_interval > 0 and self.last_seq > self._snapshot_seq and \
                         time.monotonic() - self._last_snapshot_at >= self.settings.snapshot_interval:
                     self.snapshot(background=True)
             except Stopped:
                 return
-            except Exception:  # a database hiccup: log, wait, retry (the change log is not lost)
-                log.exception("applying changes failed; retrying")
+            except Exception as exc:  # a database hiccup: log, wait, retry (the change log is not lost)
+                self._failed("applying changes", exc)
                 applied = 0
                 self._stop.wait(1.0)
             if not applied:
                 self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
+
+    def _start_up(self) -> bool:
+        """Bootstrap, retrying every second while the database is unreachable; False if stopped or
+        failed for another reason (the status says why the process is not ready)."""
+        while not self._stop.is_set():
+            try:
+                self._bootstrap()
+                self._database_back()
+                return True
+            except Stopped:
+                return False
+            except Exception as exc:
+                if not is_outage(exc):  # keep the process alive and say why it is not ready
+                    log.exception("index start-up failed")
+                    self.status = "failed"
+                    return False
+                self._failed("index start-up", exc)
+                self._stop.wait(1.0)
+        return False
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """One warning when the database becomes unreachable (not one traceback per second);
+        a traceback for anything else."""
+        if not is_outage(exc):
+            log.exception("%s failed; retrying", what)
+        elif self._outage_since is None:
+            self._outage_since = time.monotonic()
+            log.warning("%s: database unavailable (%s); retrying every second", what, outage_reason(exc))
+
+    def _database_back(self) -> None:
+        if self._outage_since is not None:
+            log.warning("database reachable again after %.1f s; following the change log",
+                        time.monotonic() - self._outage_since)
+            self._outage_since = None
 
     def _check_stop(self) -> None:
         if self._stop.is_set():

@@ -25,7 +25,7 @@ from matcher.records import Challenge, Innovator
 from service.auth import Actor, create_key
 from service import accounts, engagements, suggestions
 from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow
-from service.errors import ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
+from service.errors import RETRY_AFTER_SECONDS, ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
 from service.indexing import IndexService
 from service import queries
 from service.schemas import ChallengeQuery, InnovatorQuery
@@ -46,7 +46,8 @@ def ready(index: IndexService) -> IndexService:
     if not index.ready:
         progress = index.progress
         raise ServiceError(503, "starting", f"the index is being prepared ({progress['phase']}: "
-                                            f"{progress['indexed']} / {progress['total']}); retry shortly")
+                                            f"{progress['indexed']} / {progress['total']}); retry shortly",
+                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return index
 
 
@@ -54,7 +55,7 @@ def being_indexed(kind: str, record_id: str) -> ServiceError:
     """A record that is in the database but not yet in this process's index (written a moment ago
     through another process): retry shortly."""
     return ServiceError(503, "indexing", f"{kind} {record_id!r} was just saved and is still being indexed here; "
-                                         "retry in a moment")
+                                         "retry in a moment", headers={"Retry-After": "1"})
 
 
 def validation_error(exc: ValidationError) -> ServiceError:

@@ -29,8 +29,10 @@ def error_response(request: Request, exc: ServiceError) -> Response:
     if wants_page(request):
         from service.pages import error_page
 
-        return error_page(request, _page_actor(request), exc)
-    return JSONResponse(exc.payload(), status_code=exc.status)
+        response = error_page(request, _page_actor(request), exc)
+        response.headers.update(exc.headers)
+        return response
+    return JSONResponse(exc.payload(), status_code=exc.status, headers=exc.headers or None)
 
 
 def _page_actor(request: Request):
