@@ -235,6 +235,10 @@ class IndexService:
         self._set_progress("loading encoders", 0, 0, force=True)
         self.encoders()
         self._check_stop()
+        cleaned = clean_stale_temp(self._snapshot_root())
+        if cleaned:
+            log.warning("removed %d snapshot temp directories left by killed processes", len(cleaned))
+            self.report["cleaned"] = f"{len(cleaned)} stale snapshot temp directories"
         loaded = self._load_newest_snapshot()
         if loaded is None:
             self._build_from_database()
@@ -452,7 +456,7 @@ class IndexService:
     def _write_snapshot(self, copies: dict[str, Collection], seq: int) -> Path:
         root = self._snapshot_root()
         final = root / f"{seq:012d}"
-        tmp = root / f".tmp-{seq:012d}-{os.getpid()}-{threading.get_ident()}"
+        tmp = root / temp_name(seq)
         shutil.rmtree(tmp, ignore_errors=True)
         started = time.perf_counter()
         manifests = {side: copies[side].save(tmp / side, last_seq=seq) for side in SIDES}
@@ -484,6 +488,50 @@ class IndexService:
     def sizes(self) -> dict[str, int]:
         return {side: len(self.engine.collection(side)) for side in SIDES} if self.engine._encoders else \
             {side: 0 for side in SIDES}
+
+
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600.0
+
+
+def temp_name(seq: int) -> str:
+    """A snapshot's directory while it is written: `.tmp-<seq>-<pid>-<thread>` (the pid tells a
+    dead writer's leftovers from a live worker's work in progress on the same data directory)."""
+    return f"{TEMP_PREFIX}{seq:012d}-{os.getpid()}-{threading.get_ident()}"
+
+
+def clean_stale_temp(root: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove snapshot temp directories whose writer is gone (killed mid-write: its pid no longer
+    runs) or that are older than `max_age` seconds (a pid reused since); returns what was removed."""
+    removed: list[Path] = []
+    if not root.exists():
+        return removed
+    now = time.time()
+    for path in root.iterdir():
+        if not path.name.startswith(TEMP_PREFIX):
+            continue
+        parts = path.name[len(TEMP_PREFIX):].split("-")
+        pid = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+        try:
+            old = now - path.stat().st_mtime > max_age
+        except FileNotFoundError:
+            continue  # its writer renamed or removed it meanwhile
+        if pid is None or old or not _running(pid):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _concat(parts: Sequence[EncodedDocs], encoder_ids: Sequence[str]) -> EncodedDocs:
