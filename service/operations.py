@@ -24,7 +24,7 @@ from matcher.records import Challenge, Innovator
 
 from service.auth import Actor, create_key
 from service import accounts, engagements, suggestions
-from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow
+from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow, aware
 from service.errors import RETRY_AFTER_SECONDS, ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
 from service.indexing import IndexService
 from service import queries
@@ -395,7 +395,7 @@ def create_saved_search(session: Session, actor: Actor, innovator_id: str, text:
 
 def saved_search_public(row: SavedSearchRow) -> dict[str, Any]:
     return {"id": row.id, "innovator_id": row.innovator_id, "text": row.text, "filters": row.filters,
-            "last_seen_at": row.last_seen_at.isoformat(), "created_at": row.created_at.isoformat()}
+            "last_seen_at": aware(row.last_seen_at).isoformat(), "created_at": aware(row.created_at).isoformat()}
 
 
 def list_saved_searches(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
@@ -411,12 +411,12 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
     row = session.get(SavedSearchRow, search_id)
     if row is None or row.innovator_id != innovator_id:
         raise not_found("saved search", str(search_id))
-    since = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=timezone.utc)
+    since = aware(row.last_seen_at)
     hits = search(session, index, actor, row.text, "challenges", max(k, 50), Filters.model_validate(row.filters))
     fresh = []
     for hit in hits:
         challenge = session.get(ChallengeRow, hit["id"])
-        created = challenge.created_at if challenge.created_at.tzinfo else challenge.created_at.replace(tzinfo=timezone.utc)
+        created = aware(challenge.created_at)
         if created > since:
             fresh.append(hit)
     if mark_seen:
