@@ -67,6 +67,16 @@ class OutageResult:
                 *[f"problem: {p}" for p in self.problems[:20]]]
 
 
+def _error_shape(response: httpx.Response) -> bool:
+    """The project's error answer: an HTML page for a browser, else JSON {"error": {"code", ...}}."""
+    if response.headers.get("content-type", "").startswith("text/html"):
+        return "<html" in response.text.lower()
+    try:
+        return isinstance(response.json()["error"]["code"], str)
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 class Traffic:
     """Reader and writer threads against one server, recording every answer."""
 
@@ -110,7 +120,7 @@ class Traffic:
             status = response.status_code
             if 200 <= status < 300:
                 outcome, detail = "2xx", None
-            elif status == 503 and response.headers.get("retry-after", "").isdigit():
+            elif status == 503 and response.headers.get("retry-after", "").isdigit() and _error_shape(response):
                 outcome, detail = "503", None
             else:
                 outcome = "other"
@@ -160,7 +170,9 @@ class Traffic:
                 with self.lock:
                     known = self.acknowledged[-50:]
                 choice = rng.randrange(5)
-                if choice == 0 and known:
+                if rng.random() < 0.03:  # a rebuild from the database, run by the follower thread
+                    self._record("POST /v1/admin/reindex", lambda: http.post("/v1/admin/reindex", headers=admin))
+                elif choice == 0 and known:
                     rid = rng.choice(known)
                     self._record(f"GET /v1/innovators/{rid}", lambda: http.get(f"/v1/innovators/{rid}"))
                 elif choice == 1:

@@ -81,7 +81,7 @@ class IndexService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_progress_log = 0.0
-        self._rebuilds: list[threading.Event] = []
+        self._rebuilds: list[tuple[threading.Event, list[BaseException]]] = []
         self._writer: threading.Thread | None = None
         self._outage_since: float | None = None
 
@@ -141,11 +141,16 @@ class IndexService:
         while not self._stop.is_set():
             try:
                 if self._rebuilds:
-                    waiting = list(self._rebuilds)
-                    self._build_from_database()
-                    del self._rebuilds[:len(waiting)]  # kept on failure: rebuilt when the database is back
-                    for event in waiting:
-                        event.set()
+                    waiting, self._rebuilds = self._rebuilds, []
+                    try:
+                        self._build_from_database()
+                    except Exception as exc:  # the callers get an answer either way: the error is theirs too
+                        for done, outcome in waiting:
+                            outcome.append(exc)
+                            done.set()
+                        raise
+                    for done, _outcome in waiting:
+                        done.set()
                 applied = self.apply_pending()
                 self._database_back()
                 if self.settings.snapshot_interval > 0 and self.last_seq > self._snapshot_seq and \
@@ -480,9 +485,12 @@ class IndexService:
         The follower thread does it (it is the only writer of the in-memory collections); this
         waits until it is done."""
         done = threading.Event()
-        self._rebuilds.append(done)
+        outcome: list[BaseException] = []
+        self._rebuilds.append((done, outcome))
         self._wake.set()
         done.wait(timeout)
+        if outcome:  # e.g. the database went away during the rebuild: the request answers 503
+            raise outcome[0]
         return self.sizes()
 
     def sizes(self) -> dict[str, int]:
