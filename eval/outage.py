@@ -212,6 +212,9 @@ def run_outage(work: Path, down_seconds: float, *, before: float = 2.0, after: f
             if created.status_code != 201:
                 raise RuntimeError(f"could not post the challenge: {created.text}")
             traffic = Traffic(server.base, template, challenge["id"], writers, readers, seed).start()
+            warm = time.monotonic() + 60  # steady state first: a few writes through, then `before` seconds
+            while traffic.writes() < 3 and time.monotonic() < warm:
+                time.sleep(0.05)
             time.sleep(before)
             progress(f"stopping PostgreSQL for {down_seconds:.0f} s ({traffic.result_counts['2xx']} answers so far)")
             traffic.outage.set()
