@@ -77,19 +77,30 @@ def seed_records(base: str) -> None:
 
 
 def schemathesis_pass(base: str, out: Path, name: str, examples: int, seed: int, workers: int,
-                      headers: dict[str, str], max_time: float | None = None) -> dict:
-    """One schemathesis run; returns its JSON report (console output kept in `<name>.txt`)."""
+                      headers: dict[str, str], max_time: float | None = None,
+                      progress: Callable[[str], None] = lambda _m: None) -> dict:
+    """One schemathesis run; returns its JSON report (console output kept in `<name>.txt`, events
+    in `<name>.ndjson`, from which a progress line is printed every 30 s)."""
     report = out / f"{name}.json"
+    events = out / f"{name}.ndjson"
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{base}/openapi.json", "--checks", CHECKS,
                "--phases", "fuzzing", "--max-examples", str(examples), "--seed", str(seed),
-               "--workers", str(workers), "--request-timeout", "120", "--report", "json",
-               "--report-json-path", str(report), "--no-color", "--suppress-health-check", "all"]
+               "--workers", str(workers), "--request-timeout", "120", "--report", "json,ndjson",
+               "--report-json-path", str(report), "--report-ndjson-path", str(events), "--no-color",
+               "--suppress-health-check", "all"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     if max_time:
         command += ["--max-time", str(int(max_time))]
     with open(out / f"{name}.txt", "w", encoding="utf-8") as console:
-        subprocess.run(command, stdout=console, stderr=subprocess.STDOUT, check=False)
+        run = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT)
+        while True:
+            try:
+                run.wait(timeout=30)
+                break
+            except subprocess.TimeoutExpired:
+                done = events.read_text(encoding="utf-8").count('{"ScenarioFinished"') if events.exists() else 0
+                progress(f"{name}: {done} operation scenarios finished")
     if not report.exists():
         raise RuntimeError(f"schemathesis wrote no report; see {out / f'{name}.txt'}")
     return json.loads(report.read_text(encoding="utf-8"))
@@ -114,7 +125,7 @@ def run_fuzz(out: Path, cases: int, *, seed: int = 42, workers: int = 2, max_tim
         for name, headers in (("anonymous", {}), ("admin", {"X-API-Key": FUZZ_ADMIN_KEY})):
             progress(f"{name}: {examples} examples per operation over {operations} operations")
             report = schemathesis_pass(server.base, out, f"fuzz-{name}", examples, seed, workers, headers,
-                                       max_time / 2 if max_time else None)
+                                       max_time / 2 if max_time else None, progress)
             result.reports.append(out / f"fuzz-{name}.txt")
             result.cases[name] = int(report["test_cases"]["generated"])
             for failure in report["failures"]:
