@@ -179,7 +179,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def database_error(request: Request, exc: DBAPIError):
         if not is_outage(exc):
             raise exc  # a bad statement is a bug: the 500 handler logs it
-        log.info("database unavailable for %s %s: %s", request.method, request.url.path, outage_reason(exc))  # one warning per outage comes from the follower
+        # info, not warning: the follower warns once per outage, not once per request
+        log.info("database unavailable for %s %s: %s", request.method, request.url.path, outage_reason(exc))
         return error_response(request, database_unavailable())
 
     @app.exception_handler(RequestValidationError)
