@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.auth import ANONYMOUS, Actor, hash_key
 from service.changes import Sessions
-from service.db import Agency, LoginFailure, StaffInvitation, User, WebSession
+from service.db import Agency, LoginFailure, StaffInvitation, User, WebSession, aware
 from service.errors import FieldError, ServiceError, invalid
 
 SESSION_DAYS = 14
@@ -43,8 +43,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def normalise_login(login: str) -> str:
@@ -161,7 +159,7 @@ def actor_for_session(session: Session, token: str | None) -> Actor:
     if not token:
         return ANONYMOUS
     row = session.get(WebSession, hash_key(token))
-    if row is None or _aware(row.expires_at) < _now():
+    if row is None or aware(row.expires_at) < _now():
         return ANONYMOUS
     user = session.get(User, row.user_id)
     if user is None or user.disabled:
@@ -211,7 +209,7 @@ def _invite(session: Session, actor: Actor, login_name: str, role: str, agency_i
 
 def open_invitation(session: Session, token: str) -> StaffInvitation:
     row = session.get(StaffInvitation, hash_key(token))
-    if row is None or row.used_at is not None or _aware(row.expires_at) < _now():
+    if row is None or row.used_at is not None or aware(row.expires_at) < _now():
         raise ServiceError(404, "invitation_invalid", "this invitation link is unknown, used or expired", "token",
                            key="err_invitation_invalid")
     return row
@@ -240,7 +238,7 @@ def pending_invitations(session: Session, actor: Actor) -> list[dict]:
     rows = session.scalars(select(StaffInvitation).where(StaffInvitation.used_at.is_(None))
                            .order_by(StaffInvitation.created_at.desc()))
     return [{"login": r.login, "role": r.role, "agency_id": r.agency_id, "created_by": r.created_by,
-             "expires_at": _aware(r.expires_at).isoformat()} for r in rows if _aware(r.expires_at) >= _now()]
+             "expires_at": aware(r.expires_at).isoformat()} for r in rows if aware(r.expires_at) >= _now()]
 
 
 def ensure_user(session: Session, login_name: str, password: str, role: str, display_name: str,

@@ -102,7 +102,11 @@ def health() -> Record:
 
 
 @router.get("/ready", tags=["health"], response_model=Ready,
-            responses={503: {"model": Ready, "description": "Still preparing the index (with progress)"}})
+            responses={503: {"description": "Still preparing the index (with progress), or the database is unreachable "
+                                            "(the error, with Retry-After)",
+                             "content": {"application/json": {"schema": {"anyOf": [
+                                 {"$ref": "#/components/schemas/Ready"},
+                                 {"$ref": "#/components/schemas/ErrorResponse"}]}}}}})
 def ready(request: Request, session: SessionDep) -> Any:
     """200 when the database answers and this process's index is ready; 503 with progress before."""
     session.execute(text("SELECT 1"))

@@ -11,12 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.config import ServiceSettings, get_service_settings
 from service.changes import Sessions
-from service.db import make_engine, migrate
-from service.errors import FieldError, ServiceError, field_errors, invalid_fields
+from service.db import is_outage, make_engine, migrate, outage_reason
+from service.errors import FieldError, ServiceError, database_unavailable, field_errors, invalid_fields
 from service.indexing import IndexService
 from service.ratelimit import RateLimiter
 from service.responses import error_response
@@ -192,6 +193,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             headers["Allow"] = allowed_methods(request)
         return error_response(request, ServiceError(exc.status_code, codes.get(exc.status_code, "http_error"),
                                                     str(exc.detail), headers=headers))
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError):
+        if not is_outage(exc):
+            raise exc  # a bad statement is a bug: the 500 handler logs it
+        # info, not warning: the follower warns once per outage, not once per request
+        log.info("database unavailable for %s %s: %s", request.method, request.url.path, outage_reason(exc))
+        return error_response(request, database_unavailable())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

@@ -19,6 +19,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware: SQLite gives back naive datetimes (it keeps no zone), and every
+    time the service stores is UTC. JSON answers must carry the zone (OpenAPI `date-time`)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
@@ -247,6 +253,28 @@ sequence numbers are committed in order and no follower can skip one."""
 WRITE_LOCK_KEY = 0x42494301
 
 
+def is_outage(exc: BaseException) -> bool:
+    """A database that cannot be reached (down, restarting, connection cut), as opposed to a bad
+    statement: the request is answered 503 with Retry-After and the follower retries. OperationalError
+    and InterfaceError are the DB-API's classes for "not operational"; any other DBAPIError counts
+    when SQLAlchemy saw the connection die under it."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError)) or \
+        (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+def outage_reason(exc: BaseException) -> str:
+    """The first line of the driver's message, for one quiet log line instead of a traceback."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+PG_CONNECT_TIMEOUT = 5
+"""Seconds a PostgreSQL connection attempt may take: a host that drops packets (instead of refusing)
+must give an answer (503) in seconds, not after the kernel's two-minute TCP retries."""
+
+
 def make_engine(url: str, durable: bool = True) -> Engine:
     """Engine with Thai-preserving JSON and, on SQLite, foreign keys and WAL for concurrent readers.
 
@@ -258,8 +286,10 @@ def make_engine(url: str, durable: bool = True) -> Engine:
     kwargs: dict[str, Any] = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
-    elif not durable:
-        kwargs["connect_args"] = {"options": "-c synchronous_commit=off"}
+    elif url.startswith("postgresql"):
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
+        if not durable:
+            kwargs["connect_args"]["options"] = "-c synchronous_commit=off"
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.accounts import actor_for_session
 from service.auth import Actor, actor_for
 from service.changes import Sessions
+from service.db import is_outage, outage_reason
 from service.errors import ServiceError
 from service.indexing import IndexService
 
@@ -20,20 +23,34 @@ PathId = Annotated[str, Path(pattern=ID_PATTERN, description="A record id")]
 """A record id in a path (API and pages): anything else (NUL, spaces, 200 characters) is a 422
 naming it, before any database lookup."""
 
+log = logging.getLogger(__name__)
 SESSION_COOKIE = "bic_session"
 CSRF_COOKIE = "bic_csrf"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+    """A read session, closed after the response is sent. Closing rolls back; if the database
+    went away meanwhile that fails, and the failure must not cut off an answer already started
+    (the client would get no response at all), so it is logged and dropped."""
+    session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DBAPIError as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("closing a read session failed: %s", outage_reason(exc))
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """A serialised write transaction for routes that write rows directly (decisions, agencies,
     keys): on SQLite it takes the write lock up front, so a concurrent writer queues instead of
-    failing on a stale snapshot (service.db.WRITE_OPTION). Committed when the route returns."""
+    failing on a stale snapshot (service.db.WRITE_OPTION). Committed when the route returns and
+    before the response is sent (WriteSessionDep's scope="function"): a commit that fails is a 503,
+    never a 2xx for a change the database does not have."""
     with request.app.state.sessions.write() as session:
         yield session
 
@@ -94,7 +111,7 @@ def web_actor(request: Request, session: Session = Depends(get_session)) -> Acto
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 IndexDep = Annotated[IndexService, Depends(get_index)]
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from service import notify
 from service.auth import Actor
-from service.db import ChallengeRow, EngagementEvent, InnovatorRow
+from service.db import ChallengeRow, EngagementEvent, InnovatorRow, aware
 from service.errors import ServiceError, forbidden, invalid, not_found
 
 STATES = ("invited", "interested", "shortlisted", "accepted", "declined")
@@ -45,12 +45,10 @@ def side_of(actor: Actor) -> str:
 def event_public(row: EngagementEvent) -> dict[str, Any]:
     return {"id": row.id, "challenge_id": row.challenge_id, "innovator_id": row.innovator_id, "state": row.state,
             "note": row.note, "by": row.actor_name, "by_side": "innovator" if row.actor_role == "innovator" else "agency",
-            "created_at": _aware(row.created_at).isoformat(),
-            "undone_at": _aware(row.undone_at).isoformat() if row.undone_at else None}
+            "created_at": aware(row.created_at).isoformat(),
+            "undone_at": aware(row.undone_at).isoformat() if row.undone_at else None}
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _events(session: Session, *, challenge_id: str | None = None, innovator_id: str | None = None,

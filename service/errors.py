@@ -19,8 +19,6 @@ class ServiceError(Exception):
                  errors: list[FieldError] | None = None, key: str | None = None, params: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.headers = dict(headers or {})
-        """HTTP headers the answer must carry (Allow with a 405, Retry-After with a 429 or 503)."""
         self.status = status
         self.code = code
         self.message = message
@@ -29,6 +27,9 @@ class ServiceError(Exception):
         self.key = key
         """Message-catalogue key (service.i18n) for pages; None: derived from `code`."""
         self.params = dict(params or {})
+        self.headers = dict(headers or {})
+        """HTTP headers the answer carries (Allow with a 405, Retry-After with a 429 or 503), for JSON
+        and pages alike."""
 
     def payload(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "field": self.field,
@@ -66,6 +67,18 @@ def precondition_failed(kind: str, key: str, expected: int, current: int) -> Ser
                         f"{kind} {key!r} changed since version {expected} (now version {current}); "
                         "read it again and re-apply your change", "If-Match", key="err_precondition",
                         params={"kind": kind, "id": key, "expected": expected, "current": current})
+
+
+RETRY_AFTER_SECONDS = 2
+"""What a client is told to wait when the database is unreachable: the pool reconnects (pre-ping) on
+the first request after the database is back, so a short wait is enough."""
+
+
+def database_unavailable() -> ServiceError:
+    """A 503 with Retry-After for a request that could not reach the database (nothing was changed,
+    or the outcome of a write whose commit was cut off is unknown: retrying it answers 409 if it landed)."""
+    return ServiceError(503, "database_unavailable", "the database is unavailable; retry shortly",
+                        key="err_database_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def invalid(message: str, field: str | None = None, type: str = "value_error", **ctx: Any) -> ServiceError:

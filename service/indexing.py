@@ -40,7 +40,7 @@ from matcher.records import Challenge, Innovator
 
 from service.changes import Sessions, changes_after, latest_seq, load_vectors, store_vectors
 from service.config import ServiceSettings
-from service.db import ChallengeRow, InnovatorRow, Lease
+from service.db import PG_CONNECT_TIMEOUT, ChallengeRow, InnovatorRow, Lease, is_outage, outage_reason
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ class IndexService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_progress_log = 0.0
-        self._rebuilds: list[threading.Event] = []
+        self._rebuilds: list[tuple[threading.Event, list[BaseException]]] = []
         self._writer: threading.Thread | None = None
+        self._outage_since: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -108,15 +109,19 @@ class IndexService:
         from service.changes import NOTIFY_CHANNEL
 
         url = self.sessions.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        lost = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(url, autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    lost = False
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._wake.set()
             except psycopg.Error as exc:
-                log.warning("LISTEN connection lost (%s); retrying", exc)
+                if not lost:  # once per outage, not once per retry
+                    log.warning("LISTEN connection lost (%s); retrying every second", outage_reason(exc))
+                lost = True
                 self._stop.wait(1.0)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -134,34 +139,69 @@ class IndexService:
                 log.warning("final snapshot failed: %s", exc)
 
     def _run(self) -> None:
-        try:
-            self._bootstrap()
-        except Stopped:
-            return
-        except Exception:  # keep the process alive and say why it is not ready
-            log.exception("index start-up failed")
-            self.status = "failed"
+        if not self._start_up():
             return
         while not self._stop.is_set():
             try:
                 if self._rebuilds:
                     waiting, self._rebuilds = self._rebuilds, []
-                    self._build_from_database()
-                    for event in waiting:
-                        event.set()
+                    try:
+                        self._build_from_database()
+                    except Exception as exc:  # the callers get an answer either way: the error is theirs too
+                        for done, outcome in waiting:
+                            outcome.append(exc)
+                            done.set()
+                        raise
+                    for done, _outcome in waiting:
+                        done.set()
                 applied = self.apply_pending()
+                self._database_back()
                 if self.settings.snapshot_interval > 0 and self.last_seq > self._snapshot_seq and \
                         time.monotonic() - self._last_snapshot_at >= self.settings.snapshot_interval:
                     self.snapshot(background=True)
             except Stopped:
                 return
-            except Exception:  # a database hiccup: log, wait, retry (the change log is not lost)
-                log.exception("applying changes failed; retrying")
+            except Exception as exc:  # a database hiccup: log, wait, retry (the change log is not lost)
+                self._failed("applying changes", exc)
                 applied = 0
                 self._stop.wait(1.0)
             if not applied:
                 self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
+
+    def _start_up(self) -> bool:
+        """Bootstrap, retrying every second while the database is unreachable; False if stopped or
+        failed for another reason (the status says why the process is not ready)."""
+        while not self._stop.is_set():
+            try:
+                self._bootstrap()
+                self._database_back()
+                return True
+            except Stopped:
+                return False
+            except Exception as exc:
+                if not is_outage(exc):  # keep the process alive and say why it is not ready
+                    log.exception("index start-up failed")
+                    self.status = "failed"
+                    return False
+                self._failed("index start-up", exc)
+                self._stop.wait(1.0)
+        return False
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """One warning when the database becomes unreachable (not one traceback per second);
+        a traceback for anything else."""
+        if not is_outage(exc):
+            log.exception("%s failed; retrying", what)
+        elif self._outage_since is None:
+            self._outage_since = time.monotonic()
+            log.warning("%s: database unavailable (%s); retrying every second", what, outage_reason(exc))
+
+    def _database_back(self) -> None:
+        if self._outage_since is not None:
+            log.warning("database reachable again after %.1f s; following the change log",
+                        time.monotonic() - self._outage_since)
+            self._outage_since = None
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
@@ -203,6 +243,10 @@ class IndexService:
         self._set_progress("loading encoders", 0, 0, force=True)
         self.encoders()
         self._check_stop()
+        cleaned = clean_stale_temp(self._snapshot_root())
+        if cleaned:
+            log.warning("removed %d snapshot temp directories left by killed processes", len(cleaned))
+            self.report["cleaned"] = f"{len(cleaned)} stale snapshot temp directories"
         loaded = self._load_newest_snapshot()
         if loaded is None:
             self._build_from_database()
@@ -420,7 +464,7 @@ class IndexService:
     def _write_snapshot(self, copies: dict[str, Collection], seq: int) -> Path:
         root = self._snapshot_root()
         final = root / f"{seq:012d}"
-        tmp = root / f".tmp-{seq:012d}-{os.getpid()}-{threading.get_ident()}"
+        tmp = root / temp_name(seq)
         shutil.rmtree(tmp, ignore_errors=True)
         started = time.perf_counter()
         manifests = {side: copies[side].save(tmp / side, last_seq=seq) for side in SIDES}
@@ -444,14 +488,61 @@ class IndexService:
         The follower thread does it (it is the only writer of the in-memory collections); this
         waits until it is done."""
         done = threading.Event()
-        self._rebuilds.append(done)
+        outcome: list[BaseException] = []
+        self._rebuilds.append((done, outcome))
         self._wake.set()
         done.wait(timeout)
+        if outcome:  # e.g. the database went away during the rebuild: the request answers 503
+            raise outcome[0]
         return self.sizes()
 
     def sizes(self) -> dict[str, int]:
         return {side: len(self.engine.collection(side)) for side in SIDES} if self.engine._encoders else \
             {side: 0 for side in SIDES}
+
+
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600.0
+
+
+def temp_name(seq: int) -> str:
+    """A snapshot's directory while it is written: `.tmp-<seq>-<pid>-<thread>` (the pid tells a
+    dead writer's leftovers from a live worker's work in progress on the same data directory)."""
+    return f"{TEMP_PREFIX}{seq:012d}-{os.getpid()}-{threading.get_ident()}"
+
+
+def clean_stale_temp(root: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove snapshot temp directories whose writer is gone (killed mid-write: its pid no longer
+    runs) or that are older than `max_age` seconds (a pid reused since); returns what was removed."""
+    removed: list[Path] = []
+    if not root.exists():
+        return removed
+    now = time.time()
+    for path in root.iterdir():
+        if not path.name.startswith(TEMP_PREFIX):
+            continue
+        parts = path.name[len(TEMP_PREFIX):].split("-")
+        pid = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+        try:
+            old = now - path.stat().st_mtime > max_age
+        except FileNotFoundError:
+            continue  # its writer renamed or removed it meanwhile
+        if pid is None or old or not _running(pid):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _concat(parts: Sequence[EncodedDocs], encoder_ids: Sequence[str]) -> EncodedDocs:

@@ -25,8 +25,8 @@ from matcher.text import TextProblem, check_text, cut_query
 
 from service.auth import Actor, create_key
 from service import accounts, engagements, suggestions
-from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow
-from service.errors import ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
+from service.db import Agency, ApiKey, ChallengeRow, InnovatorRow, SavedSearchRow, aware
+from service.errors import RETRY_AFTER_SECONDS, ServiceError, conflict, forbidden, from_pydantic, invalid, not_found
 from service.indexing import IndexService
 from service import queries
 from service.schemas import ChallengeQuery, InnovatorQuery
@@ -47,7 +47,8 @@ def ready(index: IndexService) -> IndexService:
     if not index.ready:
         progress = index.progress
         raise ServiceError(503, "starting", f"the index is being prepared ({progress['phase']}: "
-                                            f"{progress['indexed']} / {progress['total']}); retry shortly")
+                                            f"{progress['indexed']} / {progress['total']}); retry shortly",
+                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return index
 
 
@@ -55,7 +56,7 @@ def being_indexed(kind: str, record_id: str) -> ServiceError:
     """A record that is in the database but not yet in this process's index (written a moment ago
     through another process): retry shortly."""
     return ServiceError(503, "indexing", f"{kind} {record_id!r} was just saved and is still being indexed here; "
-                                         "retry in a moment")
+                                         "retry in a moment", headers={"Retry-After": "1"})
 
 
 def validation_error(exc: ValidationError) -> ServiceError:
@@ -410,7 +411,7 @@ def create_saved_search(session: Session, actor: Actor, innovator_id: str, text:
 
 def saved_search_public(row: SavedSearchRow) -> dict[str, Any]:
     return {"id": row.id, "innovator_id": row.innovator_id, "text": row.text, "filters": row.filters,
-            "last_seen_at": row.last_seen_at.isoformat(), "created_at": row.created_at.isoformat()}
+            "last_seen_at": aware(row.last_seen_at).isoformat(), "created_at": aware(row.created_at).isoformat()}
 
 
 def list_saved_searches(session: Session, actor: Actor, innovator_id: str) -> dict[str, Any]:
@@ -426,7 +427,7 @@ def new_for_saved_search(session: Session, index: IndexService, actor: Actor, in
     row = session.get(SavedSearchRow, search_id)
     if row is None or row.innovator_id != innovator_id:
         raise not_found("saved search", str(search_id))
-    since = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=timezone.utc)
+    since = aware(row.last_seen_at)
     fresh = saved_search_hits(session, index, actor, row, since, k)
     if mark_seen:
         row.last_seen_at = _now()
@@ -442,7 +443,7 @@ def saved_search_hits(session: Session, index: IndexService, actor: Actor, row: 
     fresh = []
     for hit in hits:
         challenge = session.get(ChallengeRow, hit["id"])
-        created = challenge.created_at if challenge.created_at.tzinfo else challenge.created_at.replace(tzinfo=timezone.utc)
+        created = aware(challenge.created_at)
         if created > since:
             fresh.append(hit)
     return fresh[:k]

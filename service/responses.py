@@ -32,7 +32,7 @@ def error_response(request: Request, exc: ServiceError) -> Response:
         response = error_page(request, _page_actor(request), exc)
         response.headers.update(exc.headers)
         return response
-    return JSONResponse(exc.payload(), status_code=exc.status, headers=exc.headers)
+    return JSONResponse(exc.payload(), status_code=exc.status, headers=exc.headers or None)
 
 
 def _page_actor(request: Request):

@@ -421,5 +421,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Duplicate id, or a state that does not allow this"),
         (413, "Body over the size limit"),
         (422, "Invalid fields: every one is listed in `errors`"),
+        (503, "The database is unreachable, or this process is still preparing its index: retry after `Retry-After` seconds"),
     )}
+ERROR_RESPONSES[503]["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                   "schema": {"type": "integer"}}}
 """The error responses OpenAPI shows for every route (replacing FastAPI's HTTPValidationError)."""

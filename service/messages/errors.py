@@ -38,6 +38,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "err_starting": {"th": "ระบบกำลังเตรียมดัชนี กรุณาลองใหม่ในอีกครู่", "en": "The index is being prepared; retry shortly"},
     "err_indexing": {"th": "รายการนี้เพิ่งบันทึกและกำลังจัดทำดัชนี กรุณาลองใหม่ในอีกครู่",
                      "en": "This record was just saved and is still being indexed; retry in a moment"},
+    "err_database_unavailable": {"th": "ฐานข้อมูลขัดข้องชั่วคราว กรุณาลองใหม่ในอีกครู่",
+                                 "en": "The database is briefly unavailable; please retry in a moment"},
     "err_too_large": {"th": "ข้อมูลที่ส่งมีขนาดใหญ่เกินไป", "en": "What was sent is too large"},
     # invalid fields, by type
     "invalid_value_error": {"th": "ค่าไม่ถูกต้อง", "en": "Not a valid value"},

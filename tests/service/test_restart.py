@@ -105,3 +105,30 @@ def test_health_answers_before_the_index_is_ready(tmp_path, cache_dir, small_rec
         assert client.get("/v1/ready").json()["index"]["innovators"] == len(small_records[1])
     finally:
         client.__exit__(None, None, None)
+
+
+def test_snapshot_temp_dirs_of_dead_writers_are_cleaned_and_live_ones_kept(tmp_path):
+    """A kill -9 during a snapshot write leaves `.tmp-<seq>-<pid>-<thread>`; the next start removes
+    it, but never a directory another live worker on the same data dir is writing right now."""
+    import os
+    import subprocess
+    import sys
+
+    from service.indexing import clean_stale_temp, temp_name
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # reaped: its pid runs no more
+    root = tmp_path / "snapshots"
+    stale = root / f".tmp-000000000007-{dead.pid}-1"
+    (stale / "innovators").mkdir(parents=True)
+    (stale / "innovators" / ".docs.jsonl.abc.tmp").write_bytes(b"half a file")
+    live = root / temp_name(9)  # this process: still "writing"
+    live.mkdir()
+    old_live = root / f".tmp-000000000003-{os.getpid()}-2"
+    old_live.mkdir()
+    os.utime(old_live, (0, 0))  # older than an hour: a pid reused since, not a writer at work
+    kept = root / "000000000005"
+    kept.mkdir()
+    removed = clean_stale_temp(root)
+    assert sorted(removed) == sorted([stale, old_live])
+    assert live.exists() and kept.exists() and not stale.exists() and not old_live.exists()
