@@ -45,9 +45,11 @@ def make_settings(data_dir: Path, cache_dir: Path, backend: str = "sqlite"):
                            rate_limit_search="", rate_limit_write="", rate_limit_key="")
 
 
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="package", params=_backends())
 def service_env(request, tmp_path_factory, cache_dir, small_records):
-    """(settings, TestClient, keys) with the small corpus loaded through the API."""
+    """(settings, TestClient, keys) with the small corpus loaded through the API. Shared by the
+    modules of this package that use it (loading the corpus through the API is the slow part), so a
+    test must leave the records it did not create as it found them."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
