@@ -418,11 +418,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No or unknown API key"),
         (403, "Another party's record, or a role that may not do this"),
         (404, "Unknown id (also a confidential record the caller may not see)"),
-        (409, "Duplicate id, or a state that does not allow this"),
+        (409, "The id is not available (in use, deleted, or hidden), or a state that does not allow this"),
         (413, "Body over the size limit"),
         (422, "Invalid fields: every one is listed in `errors`"),
+        (429, "Too many searches or writes from this address or credential: retry after `Retry-After` seconds"),
         (503, "The database is unreachable, or this process is still preparing its index: retry after `Retry-After` seconds"),
     )}
-ERROR_RESPONSES[503]["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
-                                                   "schema": {"type": "integer"}}}
+for _status in (429, 503):
+    ERROR_RESPONSES[_status]["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                           "schema": {"type": "integer"}}}
 """The error responses OpenAPI shows for every route (replacing FastAPI's HTTPValidationError)."""
