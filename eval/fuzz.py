@@ -38,6 +38,7 @@ class FuzzResult:
     """Figures of a run: cases per pass, failures by kind, and where the reports are."""
 
     cases: Counter = field(default_factory=Counter)  # per pass: anonymous, admin
+    tested: Counter = field(default_factory=Counter)  # operations tested, per pass
     failures: Counter = field(default_factory=Counter)  # by kind (KINDS values, "other")
     operations: dict[str, set[str]] = field(default_factory=dict)  # kind -> operations that failed it
     errors: list[str] = field(default_factory=list)  # schemathesis could not run a case
@@ -54,7 +55,7 @@ class FuzzResult:
     def lines(self) -> list[str]:
         kinds = ", ".join(f"{self.failures[k]} {k}" for k in (*KINDS.values(), "other"))
         out = [f"schemathesis cases: {self.total} ({', '.join(f'{n} {p}' for p, n in self.cases.items())}) "
-               f"in {self.seconds:.0f} s", f"unique failures: {kinds}"]
+               f"in {self.seconds:.0f} s; operations tested: {dict(self.tested)}", f"failures: {kinds}"]
         out += [f"  {kind}: {', '.join(sorted(ops))}" for kind, ops in self.operations.items()]
         out += [f"error: {e}" for e in self.errors[:20]]
         out += [f"reports (curl reproducers in the .txt): {', '.join(str(p) for p in self.reports)}"]
@@ -77,7 +78,7 @@ def seed_records(base: str) -> None:
 
 
 def schemathesis_pass(base: str, out: Path, name: str, examples: int, seed: int, workers: int,
-                      headers: dict[str, str], max_time: float | None = None,
+                      headers: dict[str, str], max_time: float | None = None, deterministic: bool = False,
                       progress: Callable[[str], None] = lambda _m: None) -> dict:
     """One schemathesis run; returns its JSON report (console output kept in `<name>.txt`, events
     in `<name>.ndjson`, from which a progress line is printed every 30 s)."""
@@ -88,12 +89,15 @@ def schemathesis_pass(base: str, out: Path, name: str, examples: int, seed: int,
                "--workers", str(workers), "--request-timeout", "120", "--report", "json,ndjson",
                "--report-json-path", str(report), "--report-ndjson-path", str(events), "--no-color",
                "--suppress-health-check", "all"]
+    # deterministic: the same cases every run (the suite); else the seed varies them (and no example
+    # database: nothing carried from one run to the next either way)
+    command += ["--generation-deterministic"] if deterministic else ["--generation-database", "none"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     if max_time:
         command += ["--max-time", str(int(max_time))]
     with open(out / f"{name}.txt", "w", encoding="utf-8") as console:
-        run = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT)
+        run = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT, cwd=out)  # its caches go there
         while True:
             try:
                 run.wait(timeout=30)
@@ -107,7 +111,7 @@ def schemathesis_pass(base: str, out: Path, name: str, examples: int, seed: int,
 
 
 def run_fuzz(out: Path, cases: int, *, seed: int = 42, workers: int = 2, max_time: float | None = None,
-             progress: Callable[[str], None] = lambda _m: None) -> FuzzResult:
+             deterministic: bool = False, progress: Callable[[str], None] = lambda _m: None) -> FuzzResult:
     """About `cases` cases over every operation, split between an anonymous and an admin pass."""
     out.mkdir(parents=True, exist_ok=True)
     result = FuzzResult()
@@ -125,9 +129,10 @@ def run_fuzz(out: Path, cases: int, *, seed: int = 42, workers: int = 2, max_tim
         for name, headers in (("anonymous", {}), ("admin", {"X-API-Key": FUZZ_ADMIN_KEY})):
             progress(f"{name}: {examples} examples per operation over {operations} operations")
             report = schemathesis_pass(server.base, out, f"fuzz-{name}", examples, seed, workers, headers,
-                                       max_time / 2 if max_time else None, progress)
+                                       max_time / 2 if max_time else None, deterministic, progress)
             result.reports.append(out / f"fuzz-{name}.txt")
             result.cases[name] = int(report["test_cases"]["generated"])
+            result.tested[name] = int(report["operations"]["tested"])
             for failure in report["failures"]:
                 kind = KINDS.get(failure["type"], "other")
                 result.failures[kind] += int(failure["count"])

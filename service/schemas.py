@@ -168,7 +168,7 @@ class _Query(BaseModel):
 
     q: Annotated[str, AfterValidator(partial(check_text, allow_blank=True))] | None = Field(
         default=None, max_length=200, description="Substring of the title / name")
-    skip: int = Field(default=0, ge=0)
+    skip: int = Field(default=0, ge=0, le=2**63 - 1)  # an OFFSET must fit the databases' 64-bit integers
     limit: int = Field(default=50, ge=1, le=500)
 
 

@@ -269,3 +269,12 @@ def test_concurrent_reads_during_writes_are_consistent(service_env):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_a_skip_beyond_64_bits_is_a_422_naming_it(service_env):
+    """Found by schema fuzzing: an OFFSET the database cannot hold was a 500 (OverflowError on SQLite)."""
+    _settings, client, keys = service_env
+    for path in ("/v1/challenges", "/v1/innovators"):
+        response = client.get(path, params={"skip": 2**70}, headers=auth(keys["admin"]))
+        assert response.status_code == 422 and response.json()["error"]["field"] == "skip", response.text
+        assert client.get(path, params={"skip": 2**63 - 1}, headers=auth(keys["admin"])).json()["data"] == []
