@@ -32,7 +32,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +44,7 @@ from matcher.fit import BANDS
 
 from service import engagements
 from service.auth import Actor
-from service.db import Agency, ChallengeRow, Change, InnovatorRow
+from service.db import Agency, ChallengeRow, Change, InnovatorRow, aware
 from service.indexing import IndexService
 
 SIDES = ("challenges", "innovators")
@@ -60,10 +60,6 @@ STAGES = ("posted", "suggested", "contacted", "shortlisted", "accepted")
 CONTACT_EVENTS = ("invited", "interested")
 SHORTLISTED_STATES = ("shortlisted", "accepted")
 
-
-def as_utc(moment: datetime) -> datetime:
-    """Stored times are UTC; SQLite gives them back without an offset."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 # --- records by theme, district and language --------------------------------------------------
@@ -235,7 +231,7 @@ def _first_interests(events: Iterable) -> dict[str, datetime]:
     first: dict[str, datetime] = {}
     for row in events:
         if row.state == "interested":
-            moment = as_utc(row.created_at)
+            moment = aware(row.created_at)
             if row.challenge_id not in first or moment < first[row.challenge_id]:
                 first[row.challenge_id] = moment
     return first
@@ -244,7 +240,7 @@ def _first_interests(events: Iterable) -> dict[str, datetime]:
 def agency_funnels(session: Session, suggested: Collection[str] | None) -> tuple[AgencyFunnel, ...]:
     """Every agency with an account (posted 0 included) and, if any, the challenges without one;
     ordered by challenges posted, then id."""
-    challenges = {cid: (agency_id, as_utc(created)) for cid, agency_id, created in
+    challenges = {cid: (agency_id, aware(created)) for cid, agency_id, created in
                   session.execute(select(ChallengeRow.id, ChallengeRow.agency_id, ChallengeRow.created_at))}
     events = engagements.active_events(session)
     contacted = {(e.challenge_id, e.innovator_id) for e in events if e.state in CONTACT_EVENTS}

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.auth import Actor
-from service.db import ChallengeRow, EngagementEvent, InnovatorRow, Notification, OutboxMessage, User
+from service.db import ChallengeRow, EngagementEvent, InnovatorRow, Notification, OutboxMessage, User, aware
 from service.errors import forbidden, not_found, unauthorized
 from service.i18n import STRINGS
 from service.messages import LANGUAGES
@@ -41,9 +41,6 @@ MESSAGE_DOMAIN = "notifications.bic.example"
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def email_address(user: User) -> str | None:
@@ -125,7 +122,7 @@ def on_engagement(session: Session, event: EngagementEvent, challenge: Challenge
     else:
         return []
     return announce(session, event.state, people, f"event:{event.id}", params, challenge_id=challenge.id,
-                    innovator_id=event.innovator_id, now=_aware(event.created_at))
+                    innovator_id=event.innovator_id, now=aware(event.created_at))
 
 
 # --- how it reads ----------------------------------------------------------------------------
@@ -155,8 +152,8 @@ def render(kind: str, params: dict[str, Any], lang: str, challenge_id: str | Non
 def notification_public(note: Notification) -> dict[str, Any]:
     texts = {lang: render(note.kind, note.params, lang, note.challenge_id) for lang in LANGUAGES}
     return {"id": note.id, "kind": note.kind, "challenge_id": note.challenge_id, "innovator_id": note.innovator_id,
-            "params": note.params, "created_at": _aware(note.created_at).isoformat(),
-            "read_at": _aware(note.read_at).isoformat() if note.read_at else None, "link": texts["th"].link,
+            "params": note.params, "created_at": aware(note.created_at).isoformat(),
+            "read_at": aware(note.read_at).isoformat() if note.read_at else None, "link": texts["th"].link,
             "texts": {lang: {"subject": r.subject, "body": r.body} for lang, r in texts.items()}}
 
 

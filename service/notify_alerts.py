@@ -29,7 +29,7 @@ from matcher.fit import BAND_LABELS
 from service import engagements, notify
 from service.auth import Actor
 from service.changes import Sessions
-from service.db import AlertMark, ChallengeRow, SavedSearchRow
+from service.db import AlertMark, ChallengeRow, SavedSearchRow, aware
 from service.indexing import IndexService
 from service.operations import saved_search_hits
 
@@ -58,9 +58,6 @@ class ScanReport:
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _mark(session, topic: str, item: str, now: datetime) -> None:
@@ -113,7 +110,7 @@ def scan_saved_search(sessions: Sessions, index: IndexService, search_id: int, n
         if row is None:
             return 0
         mark = session.get(AlertMark, (topic, SCANNED))
-        since = max(_aware(row.created_at), _aware(mark.seen_at) - ALERT_OVERLAP) if mark else _aware(row.created_at)
+        since = max(aware(row.created_at), aware(mark.seen_at) - ALERT_OVERLAP) if mark else aware(row.created_at)
         actor = Actor(role="innovator", innovator_id=row.innovator_id, name="alerts")
         hits = saved_search_hits(session, index, actor, row, since, SAVED_SEARCH_HITS)
         text, innovator_id = row.text, row.innovator_id

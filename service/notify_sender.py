@@ -39,7 +39,7 @@ from sqlalchemy import or_, select, update
 from service import notify
 from service.changes import Sessions
 from service.config import ServiceSettings
-from service.db import Notification, OutboxMessage
+from service.db import Notification, OutboxMessage, aware
 from service.i18n import STRINGS
 from service.messages import LANGUAGES
 
@@ -50,9 +50,6 @@ BATCH = 20
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,7 @@ def build_email(item: Claimed, sender: str, public_url: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = item.address
     message["Message-ID"] = item.message_id
-    message["Date"] = format_datetime(_aware(item.created_at))
+    message["Date"] = format_datetime(aware(item.created_at))
     message.set_content(body, charset="utf-8", cte="base64")
     return message
 
@@ -161,7 +158,7 @@ def claim(sessions: Sessions, now: datetime, lease: float, limit: int = BATCH) -
             row.attempts += 1
             note = notes[row.notification_id]
             claimed.append(Claimed(row.id, row.address, row.message_id, row.attempts, in_doubt, note.kind,
-                                   dict(note.params), note.challenge_id, _aware(row.created_at)))
+                                   dict(note.params), note.challenge_id, aware(row.created_at)))
     return claimed
 
 

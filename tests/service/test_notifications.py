@@ -25,7 +25,7 @@ from service import engagements, notify
 from service.auth import Actor
 from service.changes import Sessions
 from service.db import (AlertMark, Agency, ChallengeRow, EngagementEvent, InnovatorRow, Notification, OutboxMessage, User,
-                        make_engine, migrate)
+                        aware, make_engine, migrate)
 from service.messages import CATALOGUE, LANGUAGES
 from service.notify_sender import Claimed, backoff, build_email, claim, email_text, send_all_due, send_due
 from tests.service.conftest import _backends, _database_url
@@ -192,9 +192,9 @@ def test_smtp_down_retries_with_backoff_then_delivers_once(db):
         assert (report.sent, report.retried) == (0, 1), report
         row = state()
         assert row.attempts == attempt and "Connection refused" in row.last_error and row.claimed_until is None
-        waits.append((_aware(row.next_attempt_at) - clock["now"]).total_seconds())
+        waits.append((aware(row.next_attempt_at) - clock["now"]).total_seconds())
         assert send_due(sessions, settings, now=now).retried == 0  # not due again before its backoff
-        clock["now"] = _aware(row.next_attempt_at)
+        clock["now"] = aware(row.next_attempt_at)
     assert waits == pytest.approx([10.0, 20.0, 35.0], abs=0.01)  # 10, 20, then the 35 s cap (not 40)
     with RecordingSMTP(port=port) as smtp:
         report = send_due(sessions, settings, now=now)
@@ -205,8 +205,6 @@ def test_smtp_down_retries_with_backoff_then_delivers_once(db):
     assert [m.message_id for m in smtp.messages] == [row.message_id]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def test_backoff_doubles_up_to_the_cap():
