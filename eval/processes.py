@@ -93,3 +93,18 @@ class Server:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def fresh_postgres_database(base_url: str, prefix: str = "bic_") -> str:
+    """A new, empty database on the PostgreSQL server of `base_url`; its URL (tests and long runs
+    each get their own, so they never see each other's rows)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = prefix + uuid.uuid4().hex[:10]
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base_url.rsplit("/", 1)[0] + "/" + name

@@ -201,11 +201,11 @@ def races(rounds: int = typer.Option(200, help="Rounds of each race"),
     import tempfile
     from pathlib import Path
 
-    from eval.processes import Server
+    from eval.processes import Server, fresh_postgres_database
 
     key = "races-admin-" + uuid.uuid4().hex
     admin = {"X-API-Key": key}
-    url = _fresh_database(database_url) if database_url else None
+    url = fresh_postgres_database(database_url, "races_") if database_url else None
     with tempfile.TemporaryDirectory(prefix="races-") as tmp:
         server = Server(Path(tmp) / "data", database_url=url,
                         env={"MATCHER_BOOTSTRAP_ADMIN_KEY": key, "MATCHER_RELEVANCE_FLOOR": "false"}).start()
@@ -223,13 +223,3 @@ def races(rounds: int = typer.Option(200, help="Rounds of each race"),
           f"{time.monotonic() - started:.0f} s; lost updates, index drift, 5xx: {broken}")
     raise typer.Exit(1 if broken else 0)
 
-
-def _fresh_database(base_url: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    name = "races_" + uuid.uuid4().hex[:10]
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base_url.rsplit("/", 1)[0] + "/" + name

@@ -6,7 +6,6 @@ SQLite always; PostgreSQL too when MATCHER_TEST_POSTGRES_URL points at a server 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,9 @@ def _backends() -> list[str]:
 def _database_url(backend: str, data_dir: Path) -> str | None:
     if backend == "sqlite":
         return None
-    from sqlalchemy import create_engine, text
+    from eval.processes import fresh_postgres_database
 
-    base = os.environ["MATCHER_TEST_POSTGRES_URL"]
-    name = "bic_" + uuid.uuid4().hex[:10]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+    return fresh_postgres_database(os.environ["MATCHER_TEST_POSTGRES_URL"])
 
 
 def make_settings(data_dir: Path, cache_dir: Path, backend: str = "sqlite"):
